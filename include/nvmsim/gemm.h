@@ -1,0 +1,41 @@
+/* Single-precision GEMM: one blocked, register-tiled kernel with AVX-512 / AVX2 / plain-C paths chosen at
+ * run time, plus a plain reference kept for tests. Row-major throughout. */
+#ifndef NVMSIM_GEMM_H
+#define NVMSIM_GEMM_H
+
+#include "nvmsim/pool.h"
+
+typedef enum { NVM_ISA_GENERIC = 0, NVM_ISA_AVX2 = 1, NVM_ISA_AVX512 = 2 } nvm_isa;
+
+/* Best ISA this CPU supports; the environment variable NVMSIM_ISA=generic|avx2|avx512 can lower it
+ * (never raise it above what the CPU has). */
+nvm_isa nvm_isa_detect(void);
+const char *nvm_isa_name(nvm_isa isa);
+
+/* Everything a GEMM call needs besides its operands: the kernel, an optional thread pool and packing
+ * scratch for every worker, allocated once so that no call allocates. */
+typedef struct nvm_compute nvm_compute;
+
+/* pool may be NULL (single-threaded). NULL on allocation failure. */
+nvm_compute *nvm_compute_new(nvm_isa isa, nvm_pool *pool);
+void nvm_compute_free(nvm_compute *cx);
+nvm_isa nvm_compute_isa(const nvm_compute *cx);
+
+/* C[M×N] = beta·C + op(A)·op(B), op(A) M×K, op(B) K×N.
+ * A is M×K (lda ≥ K), or K×M (lda ≥ M) when ta; B is K×N (ldb ≥ N), or N×K (ldb ≥ K) when tb.
+ * beta is 0 or 1 (beta = 0 never reads C, so C may hold garbage or NaN).
+ * Every C element is accumulated over k in a fixed order that does not depend on M, N, the thread
+ * count or the ISA path's tiling, so results are identical for any --threads. */
+void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc);
+
+/* Plain triple loop with the same contract (slow; the reference the fast paths are tested against). */
+void nvm_gemm_ref(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                  float beta, float *C, int ldc);
+
+/* GFLOP/s of nvm_gemm on random M×K·K×N (no transposes, beta = 0), timed over at least `seconds`. */
+double nvm_gemm_bench(nvm_compute *cx, int M, int N, int K, double seconds);
+/* Measured FMA throughput in GFLOP/s of `threads` threads running independent FMA chains on isa. */
+double nvm_fma_peak(nvm_isa isa, int threads);
+
+#endif

@@ -1,0 +1,32 @@
+/* Model files: a versioned little-endian binary with the architecture, training provenance, the
+ * parameter block and a CRC-32 over everything before it. */
+#ifndef NVMSIM_MODEL_H
+#define NVMSIM_MODEL_H
+
+#include <stdint.h>
+
+#include "nvmsim/common.h"
+#include "nvmsim/net.h"
+
+#define NVM_MODEL_MAGIC "NVMSIMMD"
+#define NVM_MODEL_VERSION 1u
+
+typedef struct {
+    nvm_arch arch;
+    float *params;       /* arch.n_params values */
+    uint64_t seed;       /* seed it was trained with (default seed of its chips) */
+    uint32_t base;       /* base-network index it was trained as */
+    char dataset[16];    /* "mnist" */
+    double test_acc;     /* clean test accuracy measured after training */
+} nvm_model;
+
+/* Writes path atomically (temporary file, then rename). */
+int nvm_model_save(const char *path, const nvm_model *m, nvm_err *e);
+/* Reads and validates path (magic, version, architecture, sizes, checksum). */
+int nvm_model_load(const char *path, nvm_model *m, nvm_err *e);
+void nvm_model_free(nvm_model *m);
+
+/* Writes buf to path via path.tmp + rename, so readers never see a half-written file. */
+int nvm_write_atomic(const char *path, const void *buf, size_t n, nvm_err *e);
+
+#endif

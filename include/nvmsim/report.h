@@ -1,0 +1,41 @@
+/* Output a person or a machine reads: the CSV file (rows whole and flushed, renamed when complete)
+ * and the progress line with its ETA. */
+#ifndef NVMSIM_REPORT_H
+#define NVMSIM_REPORT_H
+
+#include <stdio.h>
+
+#include "nvmsim/common.h"
+
+typedef struct {
+    FILE *f;
+    char path[4096];      /* final name */
+    char part[4200];      /* path.part while the run is in progress */
+} nvm_csv;
+
+/* Creates path.part and writes the header line (without newline in header). */
+int nvm_csv_open(nvm_csv *c, const char *path, const char *header, nvm_err *e);
+/* Appends one complete line (line includes its newline) and flushes it to the OS. */
+int nvm_csv_write(nvm_csv *c, const char *line, nvm_err *e);
+/* Complete: closes and renames path.part to path. */
+int nvm_csv_finish(nvm_csv *c, nvm_err *e);
+/* Incomplete: closes and leaves path.part for inspection. */
+void nvm_csv_abandon(nvm_csv *c);
+
+typedef struct {
+    int enabled;          /* only when stderr is a terminal (or forced) */
+    double t0, last;
+    long total;
+    char label[96];
+} nvm_progress;
+
+void nvm_progress_start(nvm_progress *p, int enabled, const char *label, long total);
+/* Redraws "label done/total (pct) elapsed ETA" at most a few times a second. */
+void nvm_progress_update(nvm_progress *p, long done);
+/* Clears the line. */
+void nvm_progress_end(nvm_progress *p);
+
+/* "1:05" or "1:02:05" */
+void nvm_format_duration(double seconds, char out[32]);
+
+#endif

@@ -1,0 +1,23 @@
+/* The JSON sidecar written next to every CSV: how the run was made and from which data. */
+#ifndef NVMSIM_SIDECAR_H
+#define NVMSIM_SIDECAR_H
+
+#include "nvmsim/data.h"
+#include "nvmsim/sweep.h"
+
+typedef struct {
+    int argc;
+    char **argv;                  /* the command line as given */
+    const nvm_file_info *files;   /* data files read */
+    int n_files;
+    int threads;
+    const char *isa;
+    double wall_seconds;
+    const char *status;           /* "complete" | "interrupted" */
+} nvm_run_info;
+
+/* Writes path (atomically) describing the sweep cfg, its stats and the run. */
+int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_sweep_stats *st,
+                      const nvm_run_info *run, nvm_err *e);
+
+#endif

@@ -1,0 +1,35 @@
+/* Training (mini-batch SGD with momentum) and evaluation of a network's layers [first, n_layers). */
+#ifndef NVMSIM_TRAIN_H
+#define NVMSIM_TRAIN_H
+
+#include "nvmsim/common.h"
+#include "nvmsim/net.h"
+#include "nvmsim/rng.h"
+
+typedef struct {
+    int epochs;
+    int batch;
+    double lr;          /* initial learning rate; cosine-decayed to lr/20 over the epochs */
+    double momentum;
+} nvm_train_opts;
+
+/* Called after every epoch (may be NULL): epoch is 1-based, loss the mean training loss. */
+typedef void (*nvm_epoch_fn)(void *ctx, int epoch, int epochs, double loss);
+
+/* Trains layers [first, n_layers) of a on inputs x[n × width of layer first], labels y, updating params
+ * in place; earlier layers are not run (x already holds their output). shuffle gives the epoch orders
+ * (epoch e uses sub = shuffle.sub + e). Fails with NVM_ERUNTIME if the loss becomes NaN/Inf. */
+int nvm_train(const nvm_arch *a, float *params, int first, const float *x, const uint8_t *y, int n,
+              const nvm_train_opts *o, nvm_stream shuffle, nvm_compute *cx, nvm_epoch_fn on_epoch,
+              void *ctx, nvm_err *e);
+
+/* Runs layers [first, last) on x[n × in] in chunks of w->max_batch rows; out[n × width] receives the
+ * output of layer last-1. */
+void nvm_run_layers(const nvm_arch *a, const float *params, int first, int last, const float *x,
+                    int n, float *out, nvm_work *w, nvm_compute *cx);
+
+/* Fraction of x[n × in] (input of layer first) classified correctly by layers [first, n_layers). */
+double nvm_accuracy(const nvm_arch *a, const float *params, int first, const float *x,
+                    const uint8_t *y, int n, nvm_work *w, nvm_compute *cx);
+
+#endif

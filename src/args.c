@@ -1,0 +1,177 @@
+/* The flag table, the parser and the help texts. */
+#include "nvmsim/args.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "nvmsim/cli.h"
+
+enum { T = NVM_CMD_TRAIN, E = NVM_CMD_EVAL, S = NVM_CMD_SWEEP, I = NVM_CMD_INFO };
+
+typedef struct {
+    const char *name, *arg;
+    int cmds;
+    const char *help;
+} flag_def;
+
+static const flag_def FLAGS[] = {
+    {"--net", "NAME", T | S, "network: mlp2 (784-N_FE-10) or mlp3 (784-N_FE-N_FE-10) [mlp2]"},
+    {"--nfe", "LIST", T | S, "feature-extractor width N_FE (sweep: a list, e.g. 10,20,50) [100]"},
+    {"--alpha", "RANGE", E | S,
+     "programming error a in g(w) = (1 + a*eps)*w: START:STOP:STEP (STOP included) or a list\n"
+     "                        [sweep 0:1:0.05; eval 0]"},
+    {"--runs", "R", S, "chips (independent eps draws) per base network [1]"},
+    {"--bases", "B", S, "independently trained base networks per N_FE [1]"},
+    {"--chip", "K", E, "which chip's eps to apply with --alpha [0]"},
+    {"--detector", "KIND", S, "last: retrain the trained last layer; new: a fresh detector [last]"},
+    {"--nd", "LIST", S, "hidden tanh neurons of a new detector; 0 = one softmax layer [0]"},
+    {"--retrain-epochs", "N", S, "epochs of detector retraining [5]"},
+    {"--retrain-lr", "X", S, "learning rate of detector retraining [0.02]"},
+    {"--degrade-biases", "yes|no", E | S, "apply g() to feature-extractor biases too [yes]"},
+    {"--epochs", "N", T | S, "training epochs of the base network [15]"},
+    {"--lr", "X", T | S, "initial learning rate, cosine-decayed to lr/20 [0.05]"},
+    {"--momentum", "X", T | S, "SGD momentum [0.9]"},
+    {"--batch", "N", T | S, "mini-batch size (base network and detector) [32]"},
+    {"--seed", "S", T | E | S, "seed of every random draw [1; eval: the model's]"},
+    {"--model", "FILE", E | S | I, "a model file written by `nvmsim train`"},
+    {"--out", "FILE", T | S, "output: model file [model.nvm]; sweep CSV [results/<net>.csv]"},
+    {"--data", "DIR", T | E | S | I, "data folder [$NVMSIM_DATA, else ./data]; MNIST in DIR/mnist/ or DIR/"},
+    {"--train-limit", "N", T | E | S | I, "use only the first N training samples [all]"},
+    {"--test-limit", "N", T | E | S | I, "use only the first N test samples [all]"},
+    {"--threads", "N", T | E | S | I, "worker threads [online cores]; results never depend on it"},
+};
+#define N_FLAGS (int)(sizeof FLAGS / sizeof FLAGS[0])
+_Static_assert(N_FLAGS <= NVM_MAX_FLAGS, "raise NVM_MAX_FLAGS");
+
+static int find_flag(const char *name, size_t len)
+{
+    for (int i = 0; i < N_FLAGS; i++)
+        if (strlen(FLAGS[i].name) == len && strncmp(FLAGS[i].name, name, len) == 0)
+            return i;
+    return -1;
+}
+
+int nvm_args_parse(nvm_args *a, int cmd, const char *cmd_name, int argc, char **argv, int first,
+                   nvm_err *e)
+{
+    memset(a, 0, sizeof *a);
+    a->cmd = cmd;
+    a->cmd_name = cmd_name;
+    for (int i = first; i < argc; i++) {
+        const char *s = argv[i];
+        if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
+            a->help = 1;
+            continue;
+        }
+        if (strncmp(s, "--", 2) != 0)
+            return nvm_fail(e, NVM_EUSAGE, "unexpected argument '%s' (flags start with --)", s);
+        const char *eq = strchr(s, '=');
+        size_t len = eq ? (size_t)(eq - s) : strlen(s);
+        int k = find_flag(s, len);
+        if (k < 0)
+            return nvm_fail(e, NVM_EUSAGE, "unknown flag '%.*s' for `nvmsim %s`", (int)len, s, cmd_name);
+        if (!(FLAGS[k].cmds & cmd))
+            return nvm_fail(e, NVM_EUSAGE, "%s does not apply to `nvmsim %s`", FLAGS[k].name, cmd_name);
+        if (a->val[k])
+            return nvm_fail(e, NVM_EUSAGE, "%s given twice", FLAGS[k].name);
+        if (eq)
+            a->val[k] = eq + 1;
+        else if (i + 1 < argc)
+            a->val[k] = argv[++i];
+        else
+            return nvm_fail(e, NVM_EUSAGE, "%s needs a value (%s)", FLAGS[k].name, FLAGS[k].arg);
+        if (!*a->val[k])
+            return nvm_fail(e, NVM_EUSAGE, "%s: empty value, expected %s", FLAGS[k].name, FLAGS[k].arg);
+    }
+    return NVM_OK;
+}
+
+const char *nvm_arg(const nvm_args *a, const char *flag)
+{
+    int k = find_flag(flag, strlen(flag));
+    return k < 0 ? NULL : a->val[k];
+}
+
+int nvm_arg_int(const nvm_args *a, const char *flag, long def, long min, long max, int *out,
+                nvm_err *e)
+{
+    const char *v = nvm_arg(a, flag);
+    long x = def;
+    int rc = v ? nvm_parse_int(flag, v, min, max, &x, e) : NVM_OK;
+    *out = (int)x;
+    return rc;
+}
+
+int nvm_arg_double(const nvm_args *a, const char *flag, double def, double min, double max,
+                   double *out, nvm_err *e)
+{
+    const char *v = nvm_arg(a, flag);
+    *out = def;
+    return v ? nvm_parse_double(flag, v, min, max, out, e) : NVM_OK;
+}
+
+int nvm_arg_yesno(const nvm_args *a, const char *flag, int def, int *out, nvm_err *e)
+{
+    const char *v = nvm_arg(a, flag);
+    *out = def;
+    if (!v)
+        return NVM_OK;
+    if (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0) {
+        *out = v[0] == 'y';
+        return NVM_OK;
+    }
+    return nvm_fail(e, NVM_EUSAGE, "%s %s: expected yes or no", flag, v);
+}
+
+static const char *ABOUT[] = {
+    [NVM_CMD_TRAIN] = "Usage: nvmsim train [FLAGS]\n"
+                      "Trains a network on MNIST and saves it (atomically) as a model file.\n",
+    [NVM_CMD_EVAL] = "Usage: nvmsim eval --model FILE [FLAGS]\n"
+                     "Test accuracy of a saved model, clean and, with --alpha, with its feature extractor\n"
+                     "degraded as chip --chip (the same eps the sweep draws for that seed, base and chip).\n",
+    [NVM_CMD_SWEEP] =
+        "Usage: nvmsim sweep [FLAGS]\n"
+        "The paper's experiment. For every N_FE: train --bases base networks (or load --model); for\n"
+        "every chip (--runs per base) and alpha: degrade the feature extractor with g(w) = (1+a*eps)*w,\n"
+        "measure test accuracy, retrain only the detector on the frozen noisy features, measure again.\n"
+        "One chip's eps is reused for every alpha. Writes a CSV row per (n_fe, n_d, base, chip, alpha),\n"
+        "a JSON sidecar <out>.json, and a summary table on stdout. Rows are flushed as cells finish\n"
+        "(into <out>.part, renamed to <out> when complete); Ctrl-C keeps the finished rows.\n",
+    [NVM_CMD_INFO] = "Usage: nvmsim info [--model FILE] [FLAGS]\n"
+                     "Summary of the MNIST data set (files, checksums, counts, pixel statistics) or, with\n"
+                     "--model, of a model file (architecture, parameter table, feature-extractor share).\n",
+};
+
+static const char *EXAMPLES[] = {
+    [NVM_CMD_TRAIN] = "  nvmsim train --net mlp3 --nfe 100 --out mlp3.nvm\n",
+    [NVM_CMD_EVAL] = "  nvmsim eval --model mlp3.nvm --alpha 0.5 --chip 3\n",
+    [NVM_CMD_SWEEP] = "  nvmsim sweep --net mlp2 --alpha 0:1:0.05\n"
+                      "  nvmsim sweep --net mlp3 --nfe 10,20,50,100,200 --runs 100 --out results/mlp3.csv\n"
+                      "  nvmsim sweep --net mlp2 --nfe 100 --detector new --nd 0,100 --alpha 0,0.5,1\n",
+    [NVM_CMD_INFO] = "  nvmsim info --data ../shared/data\n  nvmsim info --model mlp3.nvm\n",
+};
+
+void nvm_args_help(int cmd)
+{
+    printf("%s\nFlags:\n", ABOUT[cmd]);
+    for (int i = 0; i < N_FLAGS; i++)
+        if (FLAGS[i].cmds & cmd)
+            printf("  %-16s %-6s %s\n", FLAGS[i].name, FLAGS[i].arg, FLAGS[i].help);
+    printf("  %-23s %s\n\nExamples:\n%s", "-h, --help", "this help", EXAMPLES[cmd]);
+}
+
+void nvm_args_usage(void)
+{
+    printf("nvmsim %s - imprecise analog (non-volatile memory) feature extractors, simulated\n\n"
+           "Usage: nvmsim COMMAND [FLAGS]      (nvmsim COMMAND --help: its flags and examples)\n\n"
+           "Commands:\n"
+           "  sweep   the experiment: degrade the feature extractor over alpha, N_FE and chips,\n"
+           "          retrain the detector, write CSV + JSON sidecar + a summary table\n"
+           "  train   train a network and save a model file\n"
+           "  eval    accuracy of a model file, optionally degraded (--alpha A --chip K)\n"
+           "  info    summary of the data set, or of a model file\n\n"
+           "  --version, --help\n\n"
+           "Exit codes: 0 ok; 2 bad command line; 3 bad input file (data, model); 4 run failed (memory,\n"
+           "write error, training diverged); 130 interrupted (finished rows kept in <out>.part).\n",
+           NVMSIM_VERSION);
+}

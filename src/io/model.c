@@ -1,0 +1,214 @@
+/* Model file format v1 (all integers little-endian):
+ *   "NVMSIMMD" | u32 version | char net[16] | char dataset[16] | u64 seed | u32 base | f64 test_acc
+ *   | u32 in_dim | u32 classes | u32 n_layers | u32 fe_layers | u32 n_out[n_layers]
+ *   | u64 n_params | f32 params[n_params] | u32 crc32(all preceding bytes) */
+#define _POSIX_C_SOURCE 200809L
+#include "nvmsim/model.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nvmsim/data.h"
+
+#define MAX_MODEL_BYTES ((size_t)1 << 31)
+
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+} wbuf;
+
+static void put(wbuf *b, const void *src, size_t n)
+{
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
+}
+
+static void put_u32(wbuf *b, uint32_t v)
+{
+    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    put(b, x, 4);
+}
+
+static void put_u64(wbuf *b, uint64_t v)
+{
+    put_u32(b, (uint32_t)v);
+    put_u32(b, (uint32_t)(v >> 32));
+}
+
+int nvm_write_atomic(const char *path, const void *buf, size_t n, nvm_err *e)
+{
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return nvm_fail(e, NVM_EUSAGE, "%s: path too long", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return nvm_fail(e, NVM_ERUNTIME, "%s: cannot create (%s)", tmp, strerror(errno));
+    int ok = fwrite(buf, 1, n, f) == n;
+    ok = (fflush(f) == 0) && ok;
+    ok = (fsync(fileno(f)) == 0) && ok;
+    int err = errno;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok) {
+        remove(tmp);
+        return nvm_fail(e, NVM_ERUNTIME, "%s: write failed (%s)", path, strerror(err));
+    }
+    if (rename(tmp, path) != 0) {
+        err = errno;
+        remove(tmp);
+        return nvm_fail(e, NVM_ERUNTIME, "%s: cannot rename from %s (%s)", path, tmp, strerror(err));
+    }
+    return NVM_OK;
+}
+
+int nvm_model_save(const char *path, const nvm_model *m, nvm_err *e)
+{
+    const nvm_arch *a = &m->arch;
+    wbuf b = {0};
+    b.cap = 128 + 4 * (size_t)a->n_layers + 4 * a->n_params;
+    if (!(b.p = malloc(b.cap)))
+        return nvm_fail(e, NVM_ERUNTIME, "%s: out of memory", path);
+    char name[16] = {0}, dataset[16] = {0};
+    snprintf(name, sizeof name, "%s", a->name);
+    snprintf(dataset, sizeof dataset, "%s", m->dataset);
+    uint64_t acc_bits;
+    memcpy(&acc_bits, &m->test_acc, 8);
+    put(&b, NVM_MODEL_MAGIC, 8);
+    put_u32(&b, NVM_MODEL_VERSION);
+    put(&b, name, 16);
+    put(&b, dataset, 16);
+    put_u64(&b, m->seed);
+    put_u32(&b, m->base);
+    put_u64(&b, acc_bits);
+    put_u32(&b, (uint32_t)a->in_dim);
+    put_u32(&b, (uint32_t)a->classes);
+    put_u32(&b, (uint32_t)a->n_layers);
+    put_u32(&b, (uint32_t)a->fe_layers);
+    for (int l = 0; l < a->n_layers; l++)
+        put_u32(&b, (uint32_t)a->layers[l].n_out);
+    put_u64(&b, a->n_params);
+    for (size_t i = 0; i < a->n_params; i++) {
+        uint32_t v;
+        memcpy(&v, &m->params[i], 4);
+        put_u32(&b, v);
+    }
+    put_u32(&b, nvm_crc32(0, b.p, b.n));
+    int rc = nvm_write_atomic(path, b.p, b.n, e);
+    free(b.p);
+    return rc;
+}
+
+typedef struct {
+    const uint8_t *p;
+    size_t n, at;
+} rbuf;
+
+static int take(rbuf *b, void *dst, size_t n)
+{
+    if (b->n - b->at < n)
+        return 0;
+    memcpy(dst, b->p + b->at, n);
+    b->at += n;
+    return 1;
+}
+
+static int take_u32(rbuf *b, uint32_t *v)
+{
+    uint8_t x[4];
+    if (!take(b, x, 4))
+        return 0;
+    *v = (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 | (uint32_t)x[3] << 24;
+    return 1;
+}
+
+static int take_u64(rbuf *b, uint64_t *v)
+{
+    uint32_t lo, hi;
+    if (!take_u32(b, &lo) || !take_u32(b, &hi))
+        return 0;
+    *v = (uint64_t)hi << 32 | lo;
+    return 1;
+}
+
+static int parse_model(const char *path, rbuf *b, nvm_model *m, nvm_err *e)
+{
+    char magic[8], name[17] = {0}, dataset[17] = {0};
+    uint32_t version, in_dim, classes, n_layers, fe_layers, widths[NVM_MAX_LAYERS];
+    uint64_t acc_bits, n_params;
+    if (b->n < 16 || (take(b, magic, 8), memcmp(magic, NVM_MODEL_MAGIC, 8) != 0))
+        return nvm_fail(e, NVM_EDATA, "%s: not an nvmsim model file (expected magic %s)", path,
+                        NVM_MODEL_MAGIC);
+    take_u32(b, &version);
+    if (version != NVM_MODEL_VERSION)
+        return nvm_fail(e, NVM_EDATA,
+                        "%s: model file version %u, this nvmsim reads version %u (%s)", path, version,
+                        NVM_MODEL_VERSION, version > NVM_MODEL_VERSION ? "upgrade nvmsim" : "retrain");
+    /* The checksum is checked before anything else is trusted: corrupt files fail here, clearly. */
+    uint32_t crc_stored = (uint32_t)b->p[b->n - 4] | (uint32_t)b->p[b->n - 3] << 8 |
+                 (uint32_t)b->p[b->n - 2] << 16 | (uint32_t)b->p[b->n - 1] << 24;
+    if (nvm_crc32(0, b->p, b->n - 4) != crc_stored)
+        return nvm_fail(e, NVM_EDATA, "%s: checksum mismatch (file truncated or corrupted)", path);
+    b->n -= 4;
+    if (!take(b, name, 16) || !take(b, dataset, 16) || !take_u64(b, &m->seed) ||
+        !take_u32(b, &m->base) || !take_u64(b, &acc_bits) || !take_u32(b, &in_dim) ||
+        !take_u32(b, &classes) || !take_u32(b, &n_layers) || !take_u32(b, &fe_layers))
+        return nvm_fail(e, NVM_EDATA, "%s: truncated header", path);
+    if (n_layers < 1 || n_layers > NVM_MAX_LAYERS || fe_layers >= n_layers)
+        return nvm_fail(e, NVM_EDATA, "%s: %u layers with %u in the feature extractor is not a valid net",
+                        path, n_layers, fe_layers);
+    for (uint32_t l = 0; l < n_layers; l++)
+        if (!take_u32(b, &widths[l]) || widths[l] < 1 || widths[l] > 100000)
+            return nvm_fail(e, NVM_EDATA, "%s: layer %u width missing or outside 1..100000", path, l + 1);
+    if (in_dim < 1 || in_dim > 100000 || classes != widths[n_layers - 1])
+        return nvm_fail(e, NVM_EDATA, "%s: input width %u / %u classes do not fit the layers", path,
+                        in_dim, classes);
+    int hidden[NVM_MAX_LAYERS];
+    for (uint32_t l = 0; l + 1 < n_layers; l++)
+        hidden[l] = (int)widths[l];
+    nvm_err sub;
+    if (nvm_arch_mlp(&m->arch, name, (int)in_dim, hidden, (int)n_layers - 1, (int)classes,
+                     (int)fe_layers, &sub) != NVM_OK)
+        return nvm_fail(e, NVM_EDATA, "%s: %s", path, sub.msg);
+    if (!take_u64(b, &n_params) || n_params != m->arch.n_params)
+        return nvm_fail(e, NVM_EDATA, "%s: parameter count does not match the architecture", path);
+    if (b->n - b->at != 4 * n_params)
+        return nvm_fail(e, NVM_EDATA, "%s: %zu bytes of parameters, expected %llu", path,
+                        b->n - b->at, (unsigned long long)(4 * n_params));
+    if (!(m->params = nvm_alloc_floats(n_params)))
+        return nvm_fail(e, NVM_ERUNTIME, "%s: out of memory", path);
+    for (size_t i = 0; i < n_params; i++) {
+        uint32_t v;
+        take_u32(b, &v);
+        memcpy(&m->params[i], &v, 4);
+        if (!isfinite(m->params[i]))
+            return nvm_fail(e, NVM_EDATA, "%s: parameter %zu is not a finite number", path, i);
+    }
+    memcpy(&m->test_acc, &acc_bits, 8);
+    snprintf(m->dataset, sizeof m->dataset, "%s", dataset);
+    return NVM_OK;
+}
+
+int nvm_model_load(const char *path, nvm_model *m, nvm_err *e)
+{
+    memset(m, 0, sizeof *m);
+    uint8_t *buf;
+    size_t n;
+    int rc = nvm_read_file(path, MAX_MODEL_BYTES, &buf, &n, e);
+    if (rc != NVM_OK)
+        return rc;
+    rbuf b = {buf, n, 0};
+    rc = parse_model(path, &b, m, e);
+    free(buf);
+    if (rc != NVM_OK)
+        nvm_model_free(m);
+    return rc;
+}
+
+void nvm_model_free(nvm_model *m)
+{
+    free(m->params);
+    m->params = NULL;
+}

@@ -1,0 +1,110 @@
+/* JSON sidecar, built in memory and written atomically. */
+#include "nvmsim/sidecar.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvmsim/cli.h"
+
+typedef struct {
+    char *p;
+    size_t n, cap;
+    int oom;
+} sbuf;
+
+static void out(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out(sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (k < 0 || b->oom)
+        return;
+    if (b->n + (size_t)k + 1 > b->cap) {
+        size_t cap = (b->cap + (size_t)k + 1) * 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->n, (size_t)k + 1, fmt, ap);
+    va_end(ap);
+    b->n += (size_t)k;
+}
+
+static void json_str(sbuf *b, const char *s)
+{
+    out(b, "\"");
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            out(b, "\\%c", *c);
+        else if (*c < 0x20)
+            out(b, "\\u%04x", *c);
+        else
+            out(b, "%c", *c);
+    }
+    out(b, "\"");
+}
+
+static void json_doubles(sbuf *b, const double *v, int n)
+{
+    out(b, "[");
+    for (int i = 0; i < n; i++) {
+        char s[32];
+        nvm_format_double(v[i], s);
+        out(b, "%s%s", i ? ", " : "", s);
+    }
+    out(b, "]");
+}
+
+int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_sweep_stats *st,
+                      const nvm_run_info *run, nvm_err *e)
+{
+    sbuf b = {0};
+    out(&b, "{\n  \"nvmsim_version\": \"%s\",\n  \"command\": ", NVMSIM_VERSION);
+    out(&b, "[");
+    for (int i = 0; i < run->argc; i++) {
+        out(&b, "%s", i ? ", " : "");
+        json_str(&b, run->argv[i]);
+    }
+    out(&b, "],\n  \"status\": \"%s\",\n", run->status);
+    out(&b, "  \"net\": \"%s\",\n  \"dataset\": \"%s\",\n", cfg->net, cfg->dataset);
+    out(&b, "  \"seed\": %llu,\n  \"threads\": %d,\n  \"isa\": \"%s\",\n",
+        (unsigned long long)cfg->seed, run->threads, run->isa);
+    out(&b, "  \"data_files\": [");
+    for (int i = 0; i < run->n_files; i++) {
+        out(&b, "%s\n    {\"path\": ", i ? "," : "");
+        json_str(&b, run->files[i].path);
+        out(&b, ", \"bytes\": %llu, \"sha256\": \"%s\"}", (unsigned long long)run->files[i].bytes,
+            run->files[i].sha256);
+    }
+    out(&b, "\n  ],\n");
+    out(&b, "  \"train\": {\"epochs\": %d, \"batch\": %d, \"lr\": %g, \"momentum\": %g},\n",
+        cfg->train.epochs, cfg->train.batch, cfg->train.lr, cfg->train.momentum);
+    out(&b, "  \"retrain\": {\"detector\": \"%s\", \"epochs\": %d, \"batch\": %d, \"lr\": %g, "
+            "\"momentum\": %g},\n",
+        cfg->detector_new ? "new" : "last", cfg->retrain.epochs, cfg->retrain.batch, cfg->retrain.lr,
+        cfg->retrain.momentum);
+    out(&b, "  \"degrade_biases\": %s,\n", cfg->degrade_biases ? "true" : "false");
+    out(&b, "  \"runs\": %d,\n  \"bases\": %d,\n", cfg->runs, cfg->bases);
+    out(&b, "  \"fe_mac_share\": %.6f,\n", st->fe_mac_share);
+    out(&b, "  \"acc_clean\": ");
+    json_doubles(&b, st->acc_clean, cfg->n_nfe * cfg->bases);
+    out(&b, ",\n  \"rows\": %d,\n", st->rows);
+    out(&b, "  \"train_seconds\": %.3f,\n  \"cell_seconds\": %.3f,\n  \"wall_seconds\": %.3f\n}\n",
+        st->train_seconds, st->cell_seconds, run->wall_seconds);
+    if (b.oom) {
+        free(b.p);
+        return nvm_fail(e, NVM_ERUNTIME, "%s: out of memory", path);
+    }
+    int rc = nvm_write_atomic(path, b.p, b.n, e);
+    free(b.p);
+    return rc;
+}

@@ -1,0 +1,522 @@
+/* Single-precision GEMM, GotoBLAS style: op(B) is packed into NR-wide panels (this is where tb is
+ * handled), op(A) is read in place through (row, column) strides (where ta is handled), and a
+ * register-tiled micro-kernel computes an MR×NR tile of C per call. One micro-kernel per ISA:
+ *   AVX-512  8×32 (16 zmm accumulators, two 512-bit FMA pipes × 4-cycle latency need ≥ 8),
+ *   AVX2     6×16 (12 ymm accumulators + 2 B vectors + 1 broadcast = 15 of 16 registers),
+ *   generic  4×8  (plain C; mul then add, no FMA).
+ *
+ * Determinism: a micro-kernel call starts from C (or from 0 for the first k block when beta = 0) and
+ * adds a(i,k)·b(k,j) for k ascending, so every C element is one sequential chain over k = 0..K-1
+ * no matter how M, N and K are blocked or split into tasks. Results therefore depend only on the
+ * ISA path (FMA or not), never on the thread count, the task grid or the block sizes; the AVX2 and
+ * AVX-512 paths even agree bit for bit, and the generic path agrees with nvm_gemm_ref. */
+#define _POSIX_C_SOURCE 200809L
+#include "nvmsim/gemm.h"
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvmsim/common.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define NVM_X86 1
+#include <immintrin.h>
+#else
+#define NVM_X86 0
+#endif
+
+/* Blocking: a packed B block (KC × NC floats, ≤ 384 KiB) stays in L2 while the MR×kc strips of A
+ * stream through L1; the task grid never makes a task wider than NC. */
+#define KC_MAX 384
+#define NC_MAX 256
+#define MR_MAX 8
+#define NR_MAX 32
+#define TASK_FLOPS 1.5e6   /* a task is worth a pool hand-off (≈ 1 µs) above roughly this much work */
+#define MAX_TASKS 64
+
+/* C[MR×NR] = (load ? C : 0) + Σ_k a(i,k)·b[k·NR + j], k ascending; a(i,k) = a[i·rsa + k·csa], b a
+ * packed panel of kc rows. */
+typedef void kernel_fn(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, float *c,
+                       ptrdiff_t ldc, int load);
+
+typedef struct {
+    int mr, nr;
+    kernel_fn *fn;
+} kernel_info;
+
+struct nvm_compute {
+    nvm_isa isa;
+    nvm_pool *pool;
+    kernel_info kern;
+    float *scratch;          /* per worker: packed B block, packed A edge strip, C edge tile */
+    size_t scratch_stride;   /* floats per worker */
+};
+
+/* ---- micro-kernels ---------------------------------------------------------------------------- */
+
+#define GMR 4
+#define GNR 8
+static void kernel_generic(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, float *c,
+                           ptrdiff_t ldc, int load)
+{
+    float acc[GMR][GNR];
+    for (int i = 0; i < GMR; i++)
+        for (int j = 0; j < GNR; j++)
+            acc[i][j] = load ? c[i * ldc + j] : 0.0f;
+    for (int k = 0; k < kc; k++, a += csa, b += GNR)
+        for (int i = 0; i < GMR; i++) {
+            float ai = a[i * rsa];
+            for (int j = 0; j < GNR; j++)
+                acc[i][j] += ai * b[j];
+        }
+    for (int i = 0; i < GMR; i++)
+        for (int j = 0; j < GNR; j++)
+            c[i * ldc + j] = acc[i][j];
+}
+
+#if NVM_X86
+/* Row i of the tile: broadcast a(i,k) and FMA it into the row's accumulators. Rows 0-3 are addressed
+ * from a, rows 4-7 from a4 = a + 4·rsa, so each k needs two pointer increments, not eight. */
+#define X512_ROW(i, p, off)                                                           \
+    do {                                                                              \
+        __m512 t_ = _mm512_set1_ps((p)[off]);                                         \
+        c##i##0 = _mm512_fmadd_ps(t_, b0, c##i##0);                                   \
+        c##i##1 = _mm512_fmadd_ps(t_, b1, c##i##1);                                   \
+    } while (0)
+#define X512_LOAD(i)                                                                  \
+    __m512 c##i##0 = load ? _mm512_loadu_ps(c + (i) * ldc) : _mm512_setzero_ps();     \
+    __m512 c##i##1 = load ? _mm512_loadu_ps(c + (i) * ldc + 16) : _mm512_setzero_ps()
+#define X512_STORE(i)                                                                 \
+    _mm512_storeu_ps(c + (i) * ldc, c##i##0), _mm512_storeu_ps(c + (i) * ldc + 16, c##i##1)
+
+__attribute__((target("avx512f")))
+static void kernel_avx512(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, float *c,
+                          ptrdiff_t ldc, int load)
+{
+    X512_LOAD(0); X512_LOAD(1); X512_LOAD(2); X512_LOAD(3);
+    X512_LOAD(4); X512_LOAD(5); X512_LOAD(6); X512_LOAD(7);
+    const float *a4 = a + 4 * rsa;
+    ptrdiff_t r2 = 2 * rsa, r3 = 3 * rsa;
+    for (int k = 0; k < kc; k++, a += csa, a4 += csa, b += 32) {
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        X512_ROW(0, a, 0);  X512_ROW(1, a, rsa);  X512_ROW(2, a, r2);  X512_ROW(3, a, r3);
+        X512_ROW(4, a4, 0); X512_ROW(5, a4, rsa); X512_ROW(6, a4, r2); X512_ROW(7, a4, r3);
+    }
+    X512_STORE(0); X512_STORE(1); X512_STORE(2); X512_STORE(3);
+    X512_STORE(4); X512_STORE(5); X512_STORE(6); X512_STORE(7);
+}
+
+#define X256_ROW(i, p, off)                                                           \
+    do {                                                                              \
+        __m256 t_ = _mm256_broadcast_ss((p) + (off));                                 \
+        c##i##0 = _mm256_fmadd_ps(t_, b0, c##i##0);                                   \
+        c##i##1 = _mm256_fmadd_ps(t_, b1, c##i##1);                                   \
+    } while (0)
+#define X256_LOAD(i)                                                                  \
+    __m256 c##i##0 = load ? _mm256_loadu_ps(c + (i) * ldc) : _mm256_setzero_ps();     \
+    __m256 c##i##1 = load ? _mm256_loadu_ps(c + (i) * ldc + 8) : _mm256_setzero_ps()
+#define X256_STORE(i)                                                                 \
+    _mm256_storeu_ps(c + (i) * ldc, c##i##0), _mm256_storeu_ps(c + (i) * ldc + 8, c##i##1)
+
+__attribute__((target("avx2,fma")))
+static void kernel_avx2(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, float *c,
+                        ptrdiff_t ldc, int load)
+{
+    X256_LOAD(0); X256_LOAD(1); X256_LOAD(2); X256_LOAD(3); X256_LOAD(4); X256_LOAD(5);
+    const float *a3 = a + 3 * rsa;
+    ptrdiff_t r2 = 2 * rsa;
+    for (int k = 0; k < kc; k++, a += csa, a3 += csa, b += 16) {
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        X256_ROW(0, a, 0);  X256_ROW(1, a, rsa);  X256_ROW(2, a, r2);
+        X256_ROW(3, a3, 0); X256_ROW(4, a3, rsa); X256_ROW(5, a3, r2);
+    }
+    X256_STORE(0); X256_STORE(1); X256_STORE(2); X256_STORE(3); X256_STORE(4); X256_STORE(5);
+}
+#endif
+
+/* ---- ISA selection ------------------------------------------------------------------------------ */
+
+/* What the CPU (and OS) supports, ignoring NVMSIM_ISA. */
+static nvm_isa cpu_isa(void)
+{
+#if NVM_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f"))
+        return NVM_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return NVM_ISA_AVX2;
+#endif
+    return NVM_ISA_GENERIC;
+}
+
+nvm_isa nvm_isa_detect(void)
+{
+    nvm_isa isa = cpu_isa();
+    const char *env = getenv("NVMSIM_ISA");
+    if (env) {
+        for (int i = NVM_ISA_GENERIC; i <= NVM_ISA_AVX512; i++)
+            if (strcmp(env, nvm_isa_name((nvm_isa)i)) == 0 && (nvm_isa)i < isa)
+                isa = (nvm_isa)i;
+    }
+    return isa;
+}
+
+const char *nvm_isa_name(nvm_isa isa)
+{
+    switch (isa) {
+    case NVM_ISA_AVX512: return "avx512";
+    case NVM_ISA_AVX2: return "avx2";
+    default: return "generic";
+    }
+}
+
+/* ---- compute context ---------------------------------------------------------------------------- */
+
+nvm_compute *nvm_compute_new(nvm_isa isa, nvm_pool *pool)
+{
+    nvm_compute *cx = calloc(1, sizeof *cx);
+    if (!cx)
+        return NULL;
+    if (isa > cpu_isa())   /* never run instructions the CPU lacks */
+        isa = cpu_isa();
+    cx->isa = isa;
+    cx->pool = pool;
+    cx->kern = (kernel_info){GMR, GNR, kernel_generic};
+#if NVM_X86
+    if (isa == NVM_ISA_AVX512)
+        cx->kern = (kernel_info){8, 32, kernel_avx512};
+    else if (isa == NVM_ISA_AVX2)
+        cx->kern = (kernel_info){6, 16, kernel_avx2};
+#endif
+    /* Sizes are multiples of 16 floats, so every worker's pieces stay 64-byte aligned. */
+    cx->scratch_stride = (size_t)KC_MAX * NC_MAX + (size_t)MR_MAX * KC_MAX + (size_t)MR_MAX * NR_MAX;
+    cx->scratch = nvm_alloc_floats(cx->scratch_stride * (size_t)nvm_pool_size(pool));
+    if (!cx->scratch) {
+        free(cx);
+        return NULL;
+    }
+    return cx;
+}
+
+void nvm_compute_free(nvm_compute *cx)
+{
+    if (!cx)
+        return;
+    free(cx->scratch);
+    free(cx);
+}
+
+nvm_isa nvm_compute_isa(const nvm_compute *cx)
+{
+    return cx->isa;
+}
+
+/* ---- driver ------------------------------------------------------------------------------------- */
+
+typedef struct {
+    const nvm_compute *cx;
+    int ta, tb, M, N, K, lda, ldb, ldc, beta1;
+    const float *A, *B;
+    float *C;
+    int kc;            /* k block */
+    int ms, ns;        /* MR-row strips and NR-column panels of C */
+    int gm, gn;        /* task grid: gm × gn tasks, each a range of strips × a range of panels */
+} gemm_job;
+
+/* Packs op(B)[pc:pc+kb, j0:j1] as NR-wide panels: panel p holds b(k, j0 + p·NR + jj) at
+ * [p·kb·NR + k·NR + jj], zero-padded past j1 so the kernel never needs a column edge case. */
+static void pack_b(float *dst, const gemm_job *g, int pc, int kb, int j0, int j1)
+{
+    const int NR = g->cx->kern.nr;
+    for (int jp = j0; jp < j1; jp += NR, dst += (size_t)kb * NR) {
+        int nr = j1 - jp < NR ? j1 - jp : NR;
+        if (!g->tb) {   /* B is K×N: rows of the panel are contiguous */
+            const float *src = g->B + (size_t)pc * g->ldb + jp;
+            for (int k = 0; k < kb; k++, src += g->ldb) {
+                float *d = dst + (size_t)k * NR;
+                memcpy(d, src, (size_t)nr * sizeof *d);
+                for (int jj = nr; jj < NR; jj++)
+                    d[jj] = 0.0f;
+            }
+        } else {        /* B is N×K: a transpose, done in k chunks so the written lines stay in L1 */
+            for (int k0 = 0; k0 < kb; k0 += 16) {
+                int k1 = kb - k0 < 16 ? kb : k0 + 16;
+                for (int jj = 0; jj < NR; jj++) {
+                    if (jj < nr) {
+                        const float *src = g->B + (size_t)(jp + jj) * g->ldb + pc;
+                        for (int k = k0; k < k1; k++)
+                            dst[(size_t)k * NR + jj] = src[k];
+                    } else {
+                        for (int k = k0; k < k1; k++)
+                            dst[(size_t)k * NR + jj] = 0.0f;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* One task: C[strips s0..s1) × panels [p0..p1)] over all of K. */
+static void gemm_task(void *ctx, int task, int worker)
+{
+    const gemm_job *g = ctx;
+    const nvm_compute *cx = g->cx;
+    const int MR = cx->kern.mr, NR = cx->kern.nr;
+    kernel_fn *kern = cx->kern.fn;
+    int tm = task / g->gn, tn = task % g->gn;
+    int i0 = (int)((long long)g->ms * tm / g->gm) * MR, i1 = (int)((long long)g->ms * (tm + 1) / g->gm) * MR;
+    int j0 = (int)((long long)g->ns * tn / g->gn) * NR, j1 = (int)((long long)g->ns * (tn + 1) / g->gn) * NR;
+    if (i1 > g->M)
+        i1 = g->M;
+    if (j1 > g->N)
+        j1 = g->N;
+    float *bpack = cx->scratch + (size_t)worker * cx->scratch_stride;
+    float *apack = bpack + (size_t)KC_MAX * NC_MAX;
+    float *ctile = apack + (size_t)MR_MAX * KC_MAX;
+
+    for (int pc = 0; pc < g->K; pc += g->kc) {
+        int kb = g->K - pc < g->kc ? g->K - pc : g->kc;
+        int load = g->beta1 || pc > 0;
+        pack_b(bpack, g, pc, kb, j0, j1);
+        for (int i = i0; i < i1; i += MR) {
+            int mr = i1 - i < MR ? i1 - i : MR;
+            const float *a;
+            ptrdiff_t rsa, csa;
+            if (!g->ta) {
+                a = g->A + (size_t)i * g->lda + pc;
+                rsa = g->lda;
+                csa = 1;
+            } else {
+                a = g->A + (size_t)pc * g->lda + i;
+                rsa = 1;
+                csa = g->lda;
+            }
+            if (mr < MR) {   /* bottom edge: copy the rows that exist, zero the rest (no reads past A) */
+                for (int k = 0; k < kb; k++)
+                    for (int ii = 0; ii < MR; ii++)
+                        apack[k * MR + ii] = ii < mr ? a[ii * rsa + k * csa] : 0.0f;
+                a = apack;
+                rsa = 1;
+                csa = MR;
+            }
+            const float *bp = bpack;
+            for (int j = j0; j < j1; j += NR, bp += (size_t)kb * NR) {
+                int nr = j1 - j < NR ? j1 - j : NR;
+                float *c = g->C + (size_t)i * g->ldc + j;
+                if (mr == MR && nr == NR) {
+                    kern(kb, a, rsa, csa, bp, c, g->ldc, load);
+                } else {     /* right/bottom edge: go through a full-size tile */
+                    if (load)
+                        for (int ii = 0; ii < mr; ii++)
+                            memcpy(ctile + ii * NR, c + (size_t)ii * g->ldc, (size_t)nr * sizeof *c);
+                    kern(kb, a, rsa, csa, bp, ctile, NR, load);
+                    for (int ii = 0; ii < mr; ii++)
+                        memcpy(c + (size_t)ii * g->ldc, ctile + ii * NR, (size_t)nr * sizeof *c);
+                }
+            }
+        }
+    }
+}
+
+/* C = beta·C for the cases the kernels do not cover (K = 0, or beta other than 0 and 1). */
+static void scale_c(int M, int N, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++)
+            C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
+}
+
+void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    if (K <= 0 || (beta != 0.0f && beta != 1.0f)) {
+        scale_c(M, N, beta, C, ldc);
+        if (K <= 0)
+            return;
+        beta = 1.0f;
+    }
+    const int MR = cx->kern.mr, NR = cx->kern.nr;
+    gemm_job g = {.cx = cx, .ta = ta, .tb = tb, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb,
+                  .ldc = ldc, .beta1 = beta != 0.0f, .A = A, .B = B, .C = C};
+    int nkb = (K + KC_MAX - 1) / KC_MAX;   /* equal k blocks: no short last block */
+    g.kc = (K + nkb - 1) / nkb;
+    g.ms = (M + MR - 1) / MR;
+    g.ns = (N + NR - 1) / NR;
+
+    /* Task grid from the shape alone (never the thread count). Splitting M repeats the packing of B
+     * per task, so it is preferred while tasks keep ≥ 16 strips; then N is split (A is read in place,
+     * so re-reading it is cheap); then M down to single strips. */
+    double flops = 2.0 * M * N * K;
+    int want = flops / TASK_FLOPS > MAX_TASKS ? MAX_TASKS : (int)(flops / TASK_FLOPS);
+    g.gm = 1;
+    g.gn = (g.ns * NR + NC_MAX - 1) / NC_MAX;
+    while (g.gm * g.gn < want) {
+        if (g.ms / (g.gm + 1) >= 16)
+            g.gm++;
+        else if (g.gn < g.ns)
+            g.gn++;
+        else if (g.gm < g.ms)
+            g.gm++;
+        else
+            break;
+    }
+    nvm_pool_run(cx->pool, g.gm * g.gn, gemm_task, &g);
+}
+
+void nvm_gemm_ref(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                  float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float *c = C + (size_t)i * ldc + j;
+            float s = beta == 0.0f ? 0.0f : beta * *c;
+            for (int k = 0; k < K; k++)
+                s += (ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k]) *
+                     (tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j]);
+            *c = s;
+        }
+}
+
+/* ---- benchmarks --------------------------------------------------------------------------------- */
+
+double nvm_gemm_bench(nvm_compute *cx, int M, int N, int K, double seconds)
+{
+    float *A = nvm_alloc_floats((size_t)M * K), *B = nvm_alloc_floats((size_t)K * N),
+          *C = nvm_alloc_floats((size_t)M * N);
+    double gflops = 0.0;
+    if (A && B && C) {
+        uint32_t s = 12345;
+        for (size_t i = 0; i < (size_t)M * K; i++)
+            A[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) * 0x1p-24f - 0.5f;
+        for (size_t i = 0; i < (size_t)K * N; i++)
+            B[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) * 0x1p-24f - 0.5f;
+        nvm_gemm(cx, 0, 0, M, N, K, A, K, B, N, 0.0f, C, N);   /* warm-up: caches, clocks, helpers */
+        long calls = 0;
+        double t0 = nvm_now(), t;
+        do {
+            nvm_gemm(cx, 0, 0, M, N, K, A, K, B, N, 0.0f, C, N);
+            calls++;
+            t = nvm_now() - t0;
+        } while (t < seconds || calls < 3);
+        gflops = 2.0 * M * N * K * (double)calls / t * 1e-9;
+    }
+    free(A);
+    free(B);
+    free(C);
+    return gflops;
+}
+
+/* Independent FMA chains (more than pipes × latency), so the loop runs at the FMA issue rate. Each
+ * returns the flops done; the sum of the accumulators is stored so nothing is optimised away. */
+#define PEAK_ITERS 20000000L
+static double peak_generic(float *sink)
+{
+    float x[16];
+    for (int j = 0; j < 16; j++)
+        x[j] = (float)j;
+    for (long n = 0; n < PEAK_ITERS / 4; n++)
+        for (int j = 0; j < 16; j++)
+            x[j] = x[j] * 0.999999f + 1e-6f;
+    float s = 0.0f;
+    for (int j = 0; j < 16; j++)
+        s += x[j];
+    *sink = s;
+    return 2.0 * 16 * (double)(PEAK_ITERS / 4);
+}
+
+#if NVM_X86
+/* Twelve named accumulators with distinct starts (an array would live in memory at -O2 and time the
+ * store forwarding; equal starts would be merged by the compiler). */
+#define PEAK_CHAINS(V, FMA, SET1)                                                     \
+    V x0 = SET1(0.f), x1 = SET1(1.f), x2 = SET1(2.f), x3 = SET1(3.f), x4 = SET1(4.f), x5 = SET1(5.f); \
+    V x6 = SET1(6.f), x7 = SET1(7.f), x8 = SET1(8.f), x9 = SET1(9.f), xa = SET1(10.f), xb = SET1(11.f); \
+    for (long n = 0; n < PEAK_ITERS; n++) {                                           \
+        x0 = FMA(x0, m, d); x1 = FMA(x1, m, d); x2 = FMA(x2, m, d); x3 = FMA(x3, m, d); \
+        x4 = FMA(x4, m, d); x5 = FMA(x5, m, d); x6 = FMA(x6, m, d); x7 = FMA(x7, m, d); \
+        x8 = FMA(x8, m, d); x9 = FMA(x9, m, d); xa = FMA(xa, m, d); xb = FMA(xb, m, d); \
+    }
+
+__attribute__((target("avx512f")))
+static double peak_avx512(float *sink)
+{
+    __m512 m = _mm512_set1_ps(0.999999f), d = _mm512_set1_ps(1e-6f);
+    PEAK_CHAINS(__m512, _mm512_fmadd_ps, _mm512_set1_ps)
+    __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(x0, x1), _mm512_add_ps(x2, x3)),
+                             _mm512_add_ps(_mm512_add_ps(x4, x5), _mm512_add_ps(x6, x7)));
+    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(x8, x9), _mm512_add_ps(xa, xb)));
+    *sink = _mm512_reduce_add_ps(s);
+    return 2.0 * 16 * 12 * (double)PEAK_ITERS;
+}
+
+__attribute__((target("avx2,fma")))
+static double peak_avx2(float *sink)
+{
+    __m256 m = _mm256_set1_ps(0.999999f), d = _mm256_set1_ps(1e-6f);
+    PEAK_CHAINS(__m256, _mm256_fmadd_ps, _mm256_set1_ps)
+    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(x0, x1), _mm256_add_ps(x2, x3)),
+                             _mm256_add_ps(_mm256_add_ps(x4, x5), _mm256_add_ps(x6, x7)));
+    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(x8, x9), _mm256_add_ps(xa, xb)));
+    float v[8];
+    _mm256_storeu_ps(v, s);
+    *sink = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+    return 2.0 * 8 * 12 * (double)PEAK_ITERS;
+}
+#endif
+
+typedef struct {
+    nvm_isa isa;
+    double flops;
+    float sink;
+} peak_arg;
+
+static void *peak_thread(void *arg)
+{
+    peak_arg *p = arg;
+#if NVM_X86
+    if (p->isa == NVM_ISA_AVX512) {
+        p->flops = peak_avx512(&p->sink);
+        return NULL;
+    }
+    if (p->isa == NVM_ISA_AVX2) {
+        p->flops = peak_avx2(&p->sink);
+        return NULL;
+    }
+#endif
+    p->flops = peak_generic(&p->sink);
+    return NULL;
+}
+
+double nvm_fma_peak(nvm_isa isa, int threads)
+{
+    if (isa > cpu_isa())
+        isa = cpu_isa();
+    if (threads < 1)
+        threads = 1;
+    if (threads > 256)
+        threads = 256;
+    peak_arg args[256];
+    pthread_t tid[256];
+    double best = 0.0;
+    for (int rep = 0; rep < 3; rep++) {   /* best of three: the first also ramps up the clock */
+        double t0 = nvm_now(), flops = 0.0;
+        int started = 1;
+        for (int t = 0; t < threads; t++)
+            args[t] = (peak_arg){.isa = isa};
+        for (int t = 1; t < threads; t++, started++)
+            if (pthread_create(&tid[t], NULL, peak_thread, &args[t]) != 0)
+                break;
+        peak_thread(&args[0]);
+        for (int t = 1; t < started; t++)
+            pthread_join(tid[t], NULL);
+        double dt = nvm_now() - t0;
+        for (int t = 0; t < started; t++)
+            flops += args[t].flops;
+        if (flops / dt * 1e-9 > best)
+            best = flops / dt * 1e-9;
+    }
+    return best;
+}

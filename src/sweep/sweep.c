@@ -1,0 +1,352 @@
+/* The grid. Cells (chip, α) of one base network are independent and run whole on pool workers, each
+ * with its own single-threaded compute and scratch; rows are written in grid order as soon as every
+ * earlier cell is done, so the CSV is the same for any thread count and always a valid prefix. */
+#include "nvmsim/sweep.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvmsim/cli.h"
+#include "nvmsim/noise.h"
+#include "nvmsim/report.h"
+
+#define EVAL_BATCH 512
+#define CSV_HEADER "net,dataset,n_fe,n_d,detector,noise,alpha,base,chip,acc_clean,acc_degraded,acc_retrained"
+
+/* Scratch of one pool worker, sized once per base network. */
+typedef struct {
+    nvm_compute *cx;
+    nvm_work work;             /* base network, EVAL_BATCH rows */
+    float *deg;                /* degraded parameter block */
+    float *ftrain, *ftest;     /* cached feature-extractor outputs: n × F */
+    float *det;                /* fresh detector parameters */
+} worker;
+
+typedef struct {
+    const nvm_sweep_cfg *cfg;
+    const nvm_dataset *train, *test;
+    const nvm_arch *arch;
+    const float *params;
+    int nfe_i, base, cells;
+    double acc_clean;
+    worker *workers;
+    double *acc_deg, *acc_ret;   /* [cells], [cells × n_nd] */
+    unsigned char *done;
+    pthread_mutex_t lock;        /* guards everything below */
+    int next_write;              /* first cell whose rows are not yet written */
+    long *cells_done;
+    nvm_csv *csv;
+    nvm_progress *prog;
+    nvm_sweep_stats *stats;
+    int rc;
+    nvm_err err;
+} grid;
+
+static int worker_init(worker *w, const nvm_arch *a, int n_train, int n_test, size_t det_params,
+                       nvm_isa isa)
+{
+    memset(w, 0, sizeof *w);
+    size_t F = (size_t)nvm_arch_features(a);
+    w->cx = nvm_compute_new(isa, NULL);
+    w->deg = nvm_alloc_floats(a->n_params);
+    w->ftrain = nvm_alloc_floats((size_t)n_train * F);
+    w->ftest = nvm_alloc_floats((size_t)n_test * F);
+    w->det = nvm_alloc_floats(det_params);
+    if (nvm_work_init(&w->work, a, EVAL_BATCH) != NVM_OK || !w->cx || !w->deg || !w->ftrain ||
+        !w->ftest || !w->det)
+        return NVM_ERUNTIME;
+    return NVM_OK;
+}
+
+static void worker_free(worker *w)
+{
+    nvm_compute_free(w->cx);
+    nvm_work_free(&w->work);
+    free(w->deg);
+    free(w->ftrain);
+    free(w->ftest);
+    free(w->det);
+}
+
+/* The fresh detector F → nd → classes (nd = 0: a single softmax layer). */
+static int detector_arch(nvm_arch *d, int F, int nd, int classes, nvm_err *e)
+{
+    return nvm_arch_mlp(d, "detector", F, &nd, nd > 0 ? 1 : 0, classes, 0, e);
+}
+
+/* One cell: degrade, extract features once, measure, retrain the detector(s), measure. */
+static int run_cell(grid *g, worker *w, int cell, nvm_err *e)
+{
+    const nvm_sweep_cfg *cfg = g->cfg;
+    const nvm_arch *a = g->arch;
+    const int chip = cell / cfg->n_alpha, fe = a->fe_layers, F = nvm_arch_features(a);
+    nvm_chip c = {cfg->seed, (uint32_t)g->base, (uint32_t)chip, cfg->degrade_biases};
+    nvm_degrade_gauss(a, g->params, w->deg, cfg->alphas[cell % cfg->n_alpha], &c);
+    nvm_run_layers(a, w->deg, 0, fe, g->train->x, g->train->n, w->ftrain, &w->work, w->cx);
+    nvm_run_layers(a, w->deg, 0, fe, g->test->x, g->test->n, w->ftest, &w->work, w->cx);
+    g->acc_deg[cell] = nvm_accuracy(a, w->deg, fe, w->ftest, g->test->y, g->test->n, &w->work, w->cx);
+    /* Same shuffles for every α of a chip: common random numbers across the α axis. */
+    nvm_stream shuffle = nvm_stream_make(cfg->seed, NVM_RNG_DET_SHUFFLE, (uint32_t)g->base,
+                                         (uint32_t)chip << 16);
+    for (int k = 0; k < cfg->n_nd; k++) {
+        double *acc = &g->acc_ret[(size_t)cell * cfg->n_nd + k];
+        int rc;
+        if (!cfg->detector_new) {   /* the trained last layer(s), the rest of the block */
+            rc = nvm_train(a, w->deg, fe, w->ftrain, g->train->y, g->train->n, &cfg->retrain, shuffle,
+                           w->cx, NULL, NULL, e);
+            *acc = nvm_accuracy(a, w->deg, fe, w->ftest, g->test->y, g->test->n, &w->work, w->cx);
+        } else {
+            nvm_arch d;
+            nvm_work dw;
+            if ((rc = detector_arch(&d, F, cfg->nd[k], a->classes, e)) != NVM_OK)
+                return rc;
+            nvm_stream init = nvm_stream_make(cfg->seed, NVM_RNG_DET_INIT, (uint32_t)g->base,
+                                              (uint32_t)chip);
+            nvm_arch_init(&d, w->det, &init);
+            rc = nvm_train(&d, w->det, 0, w->ftrain, g->train->y, g->train->n, &cfg->retrain, shuffle,
+                           w->cx, NULL, NULL, e);
+            if (rc == NVM_OK && nvm_work_init(&dw, &d, EVAL_BATCH) == NVM_OK) {
+                *acc = nvm_accuracy(&d, w->det, 0, w->ftest, g->test->y, g->test->n, &dw, w->cx);
+                nvm_work_free(&dw);
+            } else if (rc == NVM_OK) {
+                rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for the detector");
+            }
+        }
+        if (rc != NVM_OK)
+            return rc;
+    }
+    return NVM_OK;
+}
+
+/* Writes the rows of every finished cell at the head of the queue. Caller holds g->lock. */
+static void flush_rows(grid *g)
+{
+    const nvm_sweep_cfg *cfg = g->cfg;
+    while (g->rc == NVM_OK && g->next_write < g->cells && g->done[g->next_write]) {
+        int cell = g->next_write++, chip = cell / cfg->n_alpha, ai = cell % cfg->n_alpha;
+        char alpha[32], line[512];
+        nvm_format_double(cfg->alphas[ai], alpha);
+        for (int k = 0; k < cfg->n_nd; k++) {
+            int nd = cfg->detector_new ? cfg->nd[k] : 0;
+            double ret = g->acc_ret[(size_t)cell * cfg->n_nd + k];
+            snprintf(line, sizeof line, "%s,%s,%d,%d,%s,gauss,%s,%d,%d,%.6f,%.6f,%.6f\n", cfg->net,
+                     cfg->dataset, nvm_arch_features(g->arch), nd, cfg->detector_new ? "new" : "last",
+                     alpha, g->base, chip, g->acc_clean, g->acc_deg[cell], ret);
+            if ((g->rc = nvm_csv_write(g->csv, line, &g->err)) != NVM_OK)
+                return;
+            size_t s = ((size_t)g->nfe_i * cfg->n_nd + k) * cfg->n_alpha + ai;
+            g->stats->acc_degraded[s] += g->acc_deg[cell] / (cfg->bases * cfg->runs);
+            g->stats->acc_retrained[s] += ret / (cfg->bases * cfg->runs);
+            g->stats->rows++;
+        }
+    }
+}
+
+static void cell_task(void *ctx, int cell, int worker_id)
+{
+    grid *g = ctx;
+    pthread_mutex_lock(&g->lock);
+    int skip = g->rc != NVM_OK || (g->cfg->stop && *g->cfg->stop);
+    pthread_mutex_unlock(&g->lock);
+    if (skip)
+        return;
+    nvm_err e;
+    int rc = run_cell(g, &g->workers[worker_id], cell, &e);
+    pthread_mutex_lock(&g->lock);
+    if (rc != NVM_OK && g->rc == NVM_OK) {
+        g->rc = rc;
+        g->err = e;
+    }
+    g->done[cell] = rc == NVM_OK;
+    flush_rows(g);
+    nvm_progress_update(g->prog, ++*g->cells_done);
+    pthread_mutex_unlock(&g->lock);
+}
+
+typedef struct {
+    const char *net;
+    int nfe, base, progress;
+} train_note;
+
+static void on_epoch(void *ctx, int epoch, int epochs, double loss)
+{
+    const train_note *t = ctx;
+    if (t->progress)
+        fprintf(stderr, "\r\033[Ktraining %s n_fe=%d base %d: epoch %d/%d, loss %.4f", t->net, t->nfe,
+                t->base, epoch, epochs, loss);
+}
+
+/* Trains base network `base` of width nfe (or copies cfg->model) into params. */
+static int make_base(const nvm_sweep_cfg *cfg, const nvm_arch *a, float *params, int nfe, int base,
+                     const nvm_dataset *train, nvm_compute *cx, nvm_err *e)
+{
+    if (cfg->model) {
+        memcpy(params, cfg->model->params, a->n_params * sizeof(float));
+        return NVM_OK;
+    }
+    nvm_stream init = nvm_stream_make(cfg->seed, NVM_RNG_INIT, (uint32_t)base, (uint32_t)nfe);
+    nvm_arch_init(a, params, &init);
+    train_note note = {cfg->net, nfe, base, cfg->progress};
+    int rc = nvm_train(a, params, 0, train->x, train->y, train->n, &cfg->train,
+                       nvm_stream_make(cfg->seed, NVM_RNG_SHUFFLE, (uint32_t)base, 0), cx, on_epoch,
+                       &note, e);
+    if (cfg->progress)
+        fprintf(stderr, "\r\033[K");
+    return rc;
+}
+
+/* Clean accuracy through the same path the cells use (features, then detector), so that at α = 0
+ * acc_degraded equals it exactly. */
+static double clean_accuracy(const nvm_arch *a, const float *params, const nvm_dataset *test,
+                             worker *w, nvm_compute *cx)
+{
+    nvm_run_layers(a, params, 0, a->fe_layers, test->x, test->n, w->ftest, &w->work, cx);
+    return nvm_accuracy(a, params, a->fe_layers, w->ftest, test->y, test->n, &w->work, cx);
+}
+
+int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_dataset *test,
+              nvm_pool *pool, nvm_isa isa, nvm_sweep_stats *stats, nvm_err *e)
+{
+    memset(stats, 0, sizeof *stats);
+    const int nw = nvm_pool_size(pool), cells = cfg->runs * cfg->n_alpha;
+    size_t nstat = (size_t)cfg->n_nfe * cfg->n_nd * cfg->n_alpha;
+    stats->acc_clean = nvm_calloc((size_t)cfg->n_nfe * cfg->bases, sizeof(double));
+    stats->acc_degraded = nvm_calloc(nstat, sizeof(double));
+    stats->acc_retrained = nvm_calloc(nstat, sizeof(double));
+    grid g = {.cfg = cfg, .train = train, .test = test, .cells = cells};
+    g.workers = nvm_calloc((size_t)nw, sizeof(worker));
+    g.acc_deg = nvm_alloc((size_t)cells, sizeof(double));
+    g.acc_ret = nvm_alloc((size_t)cells * cfg->n_nd, sizeof(double));
+    g.done = nvm_alloc((size_t)cells, 1);
+    nvm_compute *cx = nvm_compute_new(isa, pool);
+    float *params = NULL;
+    nvm_csv csv = {0};
+    nvm_progress prog;
+    long cells_done = 0;
+    int rc = NVM_OK, max_nd = 0;
+    for (int k = 0; k < cfg->n_nd; k++)
+        max_nd = cfg->nd[k] > max_nd ? cfg->nd[k] : max_nd;
+    if (!stats->acc_clean || !stats->acc_degraded || !stats->acc_retrained || !g.workers ||
+        !g.acc_deg || !g.acc_ret || !g.done || !cx) {
+        rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
+        goto out;
+    }
+    if ((rc = nvm_csv_open(&csv, cfg->out, CSV_HEADER, e)) != NVM_OK)
+        goto out;
+    pthread_mutex_init(&g.lock, NULL);
+    g.csv = &csv;
+    g.prog = &prog;
+    g.stats = stats;
+    g.cells_done = &cells_done;
+    char label[96];
+    snprintf(label, sizeof label, "sweep %s: cells", cfg->net);
+    nvm_progress_start(&prog, cfg->progress, label, (long)cfg->n_nfe * cfg->bases * cells);
+    for (int fi = 0; fi < cfg->n_nfe && rc == NVM_OK; fi++) {
+        nvm_arch a;
+        if (cfg->model)
+            a = cfg->model->arch;
+        else if ((rc = nvm_arch_named(&a, cfg->net, train->dim, cfg->nfe[fi], train->classes, e)))
+            break;
+        if (fi == 0)
+            stats->fe_mac_share = (double)nvm_arch_macs(&a, 0, a.fe_layers) /
+                                  (double)nvm_arch_macs(&a, 0, a.n_layers);
+        free(params);
+        nvm_arch d;
+        if (!(params = nvm_alloc_floats(a.n_params)) ||
+            (rc = detector_arch(&d, nvm_arch_features(&a), max_nd, a.classes, e)) != NVM_OK) {
+            rc = rc ? rc : nvm_fail(e, NVM_ERUNTIME, "out of memory");
+            break;
+        }
+        for (int i = 0; i < nw && rc == NVM_OK; i++)
+            if (worker_init(&g.workers[i], &a, train->n, test->n, d.n_params, isa) != NVM_OK)
+                rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for %d workers' feature caches", nw);
+        for (int b = 0; b < cfg->bases && rc == NVM_OK; b++) {
+            if (cfg->stop && *cfg->stop)
+                break;
+            double t0 = nvm_now();
+            if ((rc = make_base(cfg, &a, params, cfg->nfe[fi], b, train, cx, e)) != NVM_OK)
+                break;
+            double t1 = nvm_now();
+            stats->train_seconds += t1 - t0;
+            g.arch = &a;
+            g.params = params;
+            g.nfe_i = fi;
+            g.base = b;
+            g.acc_clean = stats->acc_clean[(size_t)fi * cfg->bases + b] =
+                clean_accuracy(&a, params, test, &g.workers[0], cx);
+            g.next_write = 0;
+            memset(g.done, 0, (size_t)cells);
+            nvm_pool_run(pool, cells, cell_task, &g);
+            stats->cell_seconds += nvm_now() - t1;
+            if ((rc = g.rc) != NVM_OK)
+                *e = g.err;
+            else if (g.next_write < cells)   /* cells were skipped: a stop was requested */
+                rc = NVM_EINTR;
+        }
+        for (int i = 0; i < nw; i++)
+            worker_free(&g.workers[i]);
+    }
+    nvm_progress_end(&prog);
+    pthread_mutex_destroy(&g.lock);
+    if (rc == NVM_OK && cfg->stop && *cfg->stop)
+        rc = NVM_EINTR;
+    if (rc == NVM_OK)
+        rc = nvm_csv_finish(&csv, e);
+    else
+        nvm_csv_abandon(&csv);
+    if (rc == NVM_EINTR)
+        nvm_fail(e, NVM_EINTR, "interrupted: %d complete rows kept in %s", stats->rows, csv.part);
+out:
+    free(params);
+    free(g.workers);
+    free(g.acc_deg);
+    free(g.acc_ret);
+    free(g.done);
+    nvm_compute_free(cx);
+    return rc;
+}
+
+void nvm_sweep_stats_free(nvm_sweep_stats *s)
+{
+    free(s->acc_clean);
+    free(s->acc_degraded);
+    free(s->acc_retrained);
+    memset(s, 0, sizeof *s);
+}
+
+void nvm_sweep_summary(const nvm_sweep_cfg *cfg, const nvm_sweep_stats *s, FILE *f)
+{
+    for (int fi = 0; fi < cfg->n_nfe; fi++) {
+        int nfe = cfg->model ? nvm_arch_features(&cfg->model->arch) : cfg->nfe[fi];
+        double clean = 0;
+        for (int b = 0; b < cfg->bases; b++)
+            clean += s->acc_clean[(size_t)fi * cfg->bases + b] / cfg->bases;
+        fprintf(f, "\n%s, N_FE = %d: clean test accuracy %.2f %% (mean of %d base network%s); "
+                   "mean of %d chip%s per alpha\n",
+                cfg->net, nfe, 100 * clean, cfg->bases, cfg->bases > 1 ? "s" : "",
+                cfg->bases * cfg->runs, cfg->bases * cfg->runs > 1 ? "s" : "");
+        fprintf(f, "  %-8s", "alpha");
+        for (int k = 0; k < cfg->n_nd; k++) {
+            char head[40];
+            if (cfg->detector_new)
+                snprintf(head, sizeof head, "new N_D=%d", cfg->nd[k]);
+            else
+                snprintf(head, sizeof head, "last layer");
+            fprintf(f, "  %-10s %-22s", "degraded", head);
+        }
+        fprintf(f, "\n");
+        for (int ai = 0; ai < cfg->n_alpha; ai++) {
+            char alpha[32];
+            nvm_format_double(cfg->alphas[ai], alpha);
+            fprintf(f, "  %-8s", alpha);
+            for (int k = 0; k < cfg->n_nd; k++) {
+                size_t i = ((size_t)fi * cfg->n_nd + k) * cfg->n_alpha + ai;
+                fprintf(f, "  %7.2f %%  %7.2f %% retrained%5s", 100 * s->acc_degraded[i],
+                        100 * s->acc_retrained[i], "");
+            }
+            fprintf(f, "\n");
+        }
+    }
+}

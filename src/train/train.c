@@ -1,0 +1,102 @@
+/* The epoch loop (SGD with momentum over shuffled mini-batches) and batched evaluation. */
+#include "nvmsim/train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Cosine decay from lr to lr/20 across the epochs: the last epochs fine-tune. */
+static double epoch_lr(const nvm_train_opts *o, int epoch)
+{
+    double lo = o->lr / 20.0, t = o->epochs > 1 ? (double)epoch / (o->epochs - 1) : 0.0;
+    return lo + 0.5 * (o->lr - lo) * (1.0 + cos(3.141592653589793 * t));
+}
+
+int nvm_train(const nvm_arch *a, float *params, int first, const float *x, const uint8_t *y, int n,
+              const nvm_train_opts *o, nvm_stream shuffle, nvm_compute *cx, nvm_epoch_fn on_epoch,
+              void *ctx, nvm_err *e)
+{
+    const int L = a->n_layers, in = a->layers[first].n_in, C = a->classes;
+    const size_t lo = a->layers[first].w_off, np = a->n_params - lo;   /* the trained slice */
+    nvm_work w;
+    float *grads = nvm_alloc_floats(a->n_params), *vel = nvm_alloc_floats(a->n_params);
+    int *perm = nvm_alloc((size_t)n, sizeof *perm);
+    uint8_t *yb = nvm_alloc((size_t)o->batch, 1);
+    int rc = NVM_OK;
+    if (nvm_work_init(&w, a, o->batch) || !grads || !vel || !perm || !yb) {
+        rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for training (%d samples, batch %d)", n, o->batch);
+        goto done;
+    }
+    for (int epoch = 0; epoch < o->epochs; epoch++) {
+        nvm_stream s = shuffle;
+        s.sub += (uint32_t)epoch;
+        nvm_permutation(&s, perm, n);
+        const float lr = (float)epoch_lr(o, epoch), mu = (float)o->momentum;
+        double loss_sum = 0.0;
+        for (int start = 0; start < n; start += o->batch) {
+            int B = n - start < o->batch ? n - start : o->batch;
+            for (int i = 0; i < B; i++) {
+                memcpy(w.act[first] + (size_t)i * in, x + (size_t)perm[start + i] * in,
+                       (size_t)in * sizeof(float));
+                yb[i] = y[perm[start + i]];
+            }
+            nvm_forward(a, params, &w, first, L, B, cx);
+            loss_sum += nvm_softmax_xent(w.act[L], yb, B, C, w.grad[L]) * B;
+            /* Gradient and velocity blocks share the parameter layout; only the trained slice is used. */
+            memset(grads + lo, 0, np * sizeof(float));
+            nvm_backward(a, params, grads, &w, first, L, B, cx);
+            for (size_t i = lo; i < a->n_params; i++) {
+                vel[i] = mu * vel[i] + grads[i];
+                params[i] -= lr * vel[i];
+            }
+        }
+        double loss = loss_sum / n;
+        if (!isfinite(loss)) {
+            rc = nvm_fail(e, NVM_ERUNTIME,
+                          "training diverged in epoch %d (loss %g) with learning rate %g; lower --lr",
+                          epoch + 1, loss, lr);
+            goto done;
+        }
+        if (on_epoch)
+            on_epoch(ctx, epoch + 1, o->epochs, loss);
+    }
+done:
+    nvm_work_free(&w);
+    free(grads);
+    free(vel);
+    free(perm);
+    free(yb);
+    return rc;
+}
+
+void nvm_run_layers(const nvm_arch *a, const float *params, int first, int last, const float *x,
+                    int n, float *out, nvm_work *w, nvm_compute *cx)
+{
+    const int in = a->layers[first].n_in, width = a->layers[last - 1].n_out;
+    for (int start = 0; start < n; start += w->max_batch) {
+        int B = n - start < w->max_batch ? n - start : w->max_batch;
+        memcpy(w->act[first], x + (size_t)start * in, (size_t)B * in * sizeof(float));
+        nvm_forward(a, params, w, first, last, B, cx);
+        memcpy(out + (size_t)start * width, w->act[last], (size_t)B * width * sizeof(float));
+    }
+}
+
+double nvm_accuracy(const nvm_arch *a, const float *params, int first, const float *x,
+                    const uint8_t *y, int n, nvm_work *w, nvm_compute *cx)
+{
+    const int L = a->n_layers, in = a->layers[first].n_in, C = a->classes;
+    int correct = 0;
+    for (int start = 0; start < n; start += w->max_batch) {
+        int B = n - start < w->max_batch ? n - start : w->max_batch;
+        memcpy(w->act[first], x + (size_t)start * in, (size_t)B * in * sizeof(float));
+        nvm_forward(a, params, w, first, L, B, cx);
+        for (int i = 0; i < B; i++) {
+            const float *z = w->act[L] + (size_t)i * C;
+            int best = 0;
+            for (int c = 1; c < C; c++)
+                best = z[c] > z[best] ? c : best;
+            correct += best == y[start + i];
+        }
+    }
+    return n > 0 ? (double)correct / n : 0.0;
+}

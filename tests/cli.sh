@@ -1,0 +1,112 @@
+#!/bin/sh
+# Command-line tests: help, exit codes and one-line errors for bad input, determinism across thread
+# counts, alpha = 0 exactness, train/eval/sweep agreement; a smoke sweep on real MNIST if NVMSIM_DATA
+# has it.   Usage: tests/cli.sh ./nvmsim build/tests/mkmnist
+set -u
+NVMSIM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+MKMNIST=$2
+T=$(mktemp -d /tmp/nvmsim-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0 checks=0
+
+ok() { checks=$((checks + 1)); }
+bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "cli.sh: FAIL: $*" >&2; }
+
+# expect CODE PATTERN ARGS...: exit code CODE, exactly one stderr line matching PATTERN, no stdout file.
+expect() {
+    code=$1 pat=$2
+    shift 2
+    "$NVMSIM" "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+    lines=$(wc -l <"$T/err")
+    if [ "$rc" -ne "$code" ] || [ "$lines" -ne 1 ] || ! grep -q -- "$pat" "$T/err"; then
+        bad "nvmsim $* -> exit $rc (want $code), $lines stderr lines (want 1): $(head -c 300 "$T/err")"
+    else
+        ok
+    fi
+}
+
+"$MKMNIST" "$T/syn" 400 200 || { echo "cli.sh: cannot make synthetic data" >&2; exit 1; }
+D="--data $T/syn"
+
+# Help and version.
+for c in "" train eval sweep info; do
+    if "$NVMSIM" $c --help | grep -q "Usage: nvmsim"; then ok; else bad "nvmsim $c --help"; fi
+done
+"$NVMSIM" --version | grep -q "^nvmsim [0-9]" && ok || bad "--version"
+
+# Bad command lines: exit 2, one line naming the input.
+expect 2 "alpha 1:0:0.1: STOP" sweep $D --alpha 1:0:0.1
+expect 2 "STEP must be greater than 0" sweep $D --alpha 0:1:0
+expect 2 "alpha nan" sweep $D --alpha nan
+expect 2 "nfe 0" sweep $D --nfe 0
+expect 2 "threads 0" sweep $D --threads 0
+expect 2 "unknown flag '--bogus'" sweep --bogus 1
+expect 2 "net foo: unknown network" sweep $D --net foo
+expect 2 "--runs needs a value" sweep --runs
+expect 2 "add --detector new" sweep $D --nd 5
+expect 2 "detector old" sweep $D --detector old
+expect 2 "--chip does not apply" sweep --chip 1
+expect 2 "--epochs given twice" train --epochs 1 --epochs 2
+expect 2 "unknown command 'sweeep'" sweeep
+expect 2 "eval needs --model" eval $D
+expect 2 "lr -1" train $D --lr -1
+
+# Bad data and model files: exit 3, one line naming the file.
+expect 3 "$T/none" info --data "$T/none"
+mkdir -p "$T/trunc/mnist"
+cp "$T/syn/mnist/"* "$T/trunc/mnist/"
+head -c 5000 "$T/syn/mnist/train-images-idx3-ubyte" >"$T/trunc/mnist/train-images-idx3-ubyte"
+expect 3 "train-images-idx3-ubyte" info --data "$T/trunc"
+printf 'garbage that is not a model file at all' >"$T/garbage.nvm"
+expect 3 "garbage.nvm: not an nvmsim model" eval $D --model "$T/garbage.nvm"
+expect 3 "$T" info --model "$T"
+
+# A small real run on the synthetic set.
+S="$D --nfe 16 --epochs 3 --alpha 0:1:0.25 --runs 2 --retrain-epochs 2"
+"$NVMSIM" sweep $S --threads 1 --out "$T/a.csv" >"$T/sum1" 2>"$T/err1" || bad "sweep (threads 1): $(cat "$T/err1")"
+"$NVMSIM" sweep $S --threads 2 --out "$T/b.csv" >/dev/null 2>&1 || bad "sweep (threads 2)"
+"$NVMSIM" sweep $S --threads 3 --out "$T/c.csv" >/dev/null 2>&1 || bad "sweep (threads 3)"
+cmp -s "$T/a.csv" "$T/b.csv" && cmp -s "$T/a.csv" "$T/c.csv" && ok || bad "CSV differs across --threads 1/2/3"
+head -1 "$T/a.csv" | grep -q '^net,dataset,n_fe,n_d,detector,noise,alpha,base,chip,acc_clean,acc_degraded,acc_retrained' \
+    && ok || bad "CSV header"
+[ "$(wc -l <"$T/a.csv")" -eq 11 ] && ok || bad "CSV rows: $(wc -l <"$T/a.csv") lines, want 1 + 2 chips x 5 alphas"
+[ -f "$T/a.csv.json" ] && [ ! -f "$T/a.csv.part" ] && ok || bad "sidecar missing or .part left behind"
+grep -q '"sha256": "[0-9a-f]\{64\}"' "$T/a.csv.json" && ok || bad "sidecar lacks data checksums"
+# alpha = 0: degraded accuracy equals the clean one exactly; alphas print in shortest form.
+awk -F, 'NR > 1 && $7 == "0" && $10 != $11 { exit 1 }' "$T/a.csv" && ok || bad "alpha 0: acc_degraded != acc_clean"
+cut -d, -f7 "$T/a.csv" | sort -u | tr '\n' ' ' | grep -q '^0 0.25 0.5 0.75 1 alpha $' && ok || bad "alpha column: $(cut -d, -f7 "$T/a.csv" | sort -u | tr '\n' ' ')"
+grep -q "clean test accuracy" "$T/sum1" && ok || bad "no summary table"
+# The synthetic classes are learnable (chance is 0.1): the clean net must have learned them.
+awk -F, 'NR == 2 && $10 < 0.5 { exit 1 }' "$T/a.csv" && ok || bad "clean accuracy below 0.5 on the synthetic set"
+# A different seed gives different numbers.
+"$NVMSIM" sweep $S --seed 2 --out "$T/s2.csv" >/dev/null 2>&1
+cmp -s "$T/a.csv" "$T/s2.csv" && bad "--seed 2 gave the same CSV as seed 1" || ok
+
+# train + eval + sweep --model agree with the sweep that trained its own base network.
+"$NVMSIM" train $D --nfe 16 --epochs 3 --out "$T/m.nvm" >/dev/null 2>&1 || bad "train"
+"$NVMSIM" info --model "$T/m.nvm" | grep -q "fc1.w" && ok || bad "info --model"
+"$NVMSIM" sweep $D --model "$T/m.nvm" --alpha 0:1:0.25 --runs 2 --retrain-epochs 2 --out "$T/m.csv" >/dev/null 2>&1
+cmp -s "$T/a.csv" "$T/m.csv" && ok || bad "sweep --model differs from the sweep that trained the same base"
+want=$(awk -F, '$7 == "0.5" && $9 == "1" { print $11 }' "$T/a.csv")
+got=$("$NVMSIM" eval $D --model "$T/m.nvm" --alpha 0.5 --chip 1 | sed -n 's/.*test accuracy \([0-9.]*\)$/\1/p')
+[ -n "$want" ] && [ "${want%00}" = "$got" ] && ok || bad "eval --alpha 0.5 --chip 1 gave '$got', the sweep row says '$want'"
+
+# Detector variants run and report n_d.
+"$NVMSIM" sweep $D --nfe 16 --epochs 2 --alpha 0,1 --detector new --nd 0,8 --retrain-epochs 2 \
+    --out "$T/n.csv" >/dev/null 2>&1 || bad "sweep --detector new"
+[ "$(cut -d, -f4,5 "$T/n.csv" | sort -u | tr '\n' ' ')" = "0,new 8,new n_d,detector " ] && ok || bad "n_d/detector columns"
+
+# Real MNIST, first few hundred images, when available.
+if [ -n "${NVMSIM_DATA:-}" ] && { [ -e "$NVMSIM_DATA/mnist/train-images-idx3-ubyte.gz" ] || [ -e "$NVMSIM_DATA/train-images-idx3-ubyte.gz" ] || [ -e "$NVMSIM_DATA/mnist/train-images-idx3-ubyte" ]; }; then
+    "$NVMSIM" sweep --data "$NVMSIM_DATA" --train-limit 600 --test-limit 300 --epochs 5 --alpha 0:1:0.5 \
+        --runs 2 --out "$T/real.csv" >/dev/null 2>"$T/err" || bad "real MNIST smoke sweep: $(cat "$T/err")"
+    [ "$(wc -l <"$T/real.csv")" -eq 7 ] && ok || bad "real smoke sweep rows"
+    awk -F, 'NR == 2 && $10 < 0.7 { exit 1 }' "$T/real.csv" && ok || bad "real smoke: clean accuracy < 0.7 on 600 images"
+    echo "cli.sh: real MNIST smoke sweep ran ($NVMSIM_DATA)" >&2
+else
+    echo "cli.sh: NVMSIM_DATA has no MNIST; real-data smoke sweep skipped" >&2
+fi
+
+printf '%-14s %s (%d checks, %d failed)\n' "cli" "$([ $fails -eq 0 ] && echo ok || echo FAIL)" $checks $fails >&2
+[ $fails -eq 0 ]

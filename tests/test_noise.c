@@ -1,0 +1,79 @@
+/* Eq. 1 degradation: identity at alpha = 0, E[g(w)/w] = 1 and std = alpha, only the feature extractor,
+ * biases optional, and one eps per parameter per chip shared by every alpha. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "nvmsim/noise.h"
+
+int main(void)
+{
+    nvm_arch a;
+    nvm_err e;
+    CHECK(nvm_arch_named(&a, "mlp3", 784, 300, 10, &e) == NVM_OK);
+    float *w = nvm_alloc_floats(a.n_params), *g = nvm_alloc_floats(a.n_params),
+          *h = nvm_alloc_floats(a.n_params);
+    nvm_stream init = nvm_stream_make(3, NVM_RNG_INIT, 0, 300);
+    nvm_arch_init(&a, w, &init);
+    for (size_t i = 0; i < a.n_params; i++)   /* nonzero biases too, so they can be seen to change */
+        if (w[i] == 0)
+            w[i] = 0.01f;
+    nvm_chip chip = {7, 0, 2, 1};
+
+    nvm_degrade_gauss(&a, w, g, 0.0, &chip);
+    CHECK(memcmp(w, g, a.n_params * sizeof(float)) == 0);
+
+    const double alphas[] = {0.05, 0.3, 1.0};
+    for (int k = 0; k < 3; k++) {
+        double alpha = alphas[k], s1 = 0, s2 = 0;
+        nvm_degrade_gauss(&a, w, g, alpha, &chip);
+        size_t n = a.fe_params;
+        for (size_t i = 0; i < n; i++) {
+            double r = (double)g[i] / w[i];
+            s1 += r, s2 += r * r;
+        }
+        double mean = s1 / n, sd = sqrt(s2 / n - mean * mean);
+        /* n ≈ 326k: the standard error of the mean is alpha/571, of the sd about alpha/808. */
+        CHECK_NEAR(mean, 1.0, 5 * alpha / 571);
+        CHECK_NEAR(sd, alpha, 5 * alpha / 808 + 1e-6);
+        CHECK(memcmp(w + a.fe_params, g + a.fe_params, (a.n_params - a.fe_params) * sizeof(float)) == 0);
+    }
+
+    /* Common random numbers: the same eps_i at every alpha. */
+    nvm_degrade_gauss(&a, w, g, 0.2, &chip);
+    nvm_degrade_gauss(&a, w, h, 0.8, &chip);
+    int same_eps = 0;
+    for (size_t i = 0; i < 1000; i++) {
+        double e1 = ((double)g[i] / w[i] - 1) / 0.2, e2 = ((double)h[i] / w[i] - 1) / 0.8;
+        same_eps += fabs(e1 - e2) < 1e-3 * (1 + fabs(e1));
+    }
+    CHECK(same_eps == 1000);
+
+    /* Another chip draws other eps. */
+    nvm_chip other = chip;
+    other.chip = 3;
+    nvm_degrade_gauss(&a, w, h, 0.2, &other);
+    int differ = 0;
+    for (size_t i = 0; i < a.fe_params; i++)
+        differ += g[i] != h[i];
+    CHECK(differ > (int)(a.fe_params * 0.99));
+
+    /* --degrade-biases no: biases exact, weights get the same eps as with biases. */
+    nvm_chip nob = chip;
+    nob.degrade_biases = 0;
+    nvm_degrade_gauss(&a, w, h, 0.2, &nob);
+    for (int t = 0; t < a.n_tensors; t++) {
+        const nvm_tensor *T = &a.tensors[t];
+        if (T->offset >= a.fe_params)
+            continue;
+        int exact = memcmp(h + T->offset, w + T->offset, T->count * sizeof(float)) == 0;
+        int as_before = memcmp(h + T->offset, g + T->offset, T->count * sizeof(float)) == 0;
+        CHECK(T->is_bias ? exact : as_before);
+        if (T->is_bias)   /* with biases degraded they did change */
+            CHECK(memcmp(g + T->offset, w + T->offset, T->count * sizeof(float)) != 0);
+    }
+    free(w);
+    free(g);
+    free(h);
+    return check_report("noise");
+}
