@@ -4,7 +4,7 @@ PREFIX  ?= /usr/local
 BUILD   ?= build
 # IEEE semantics everywhere (no -ffast-math, no FMA contraction): results are reproducible bit for bit.
 # SIMD is enabled per function (target attributes) in src/nn/gemm*.c, chosen at run time.
-CFLAGS  ?= -O2 -g
+CFLAGS  ?= -O3 -g
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -ffp-contract=off -Iinclude -pthread
 LDLIBS  += -lm -pthread
 

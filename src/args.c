@@ -15,8 +15,14 @@ typedef struct {
 } flag_def;
 
 static const flag_def FLAGS[] = {
-    {"--net", "NAME", T | S, "network: mlp2 (784-N_FE-10) or mlp3 (784-N_FE-N_FE-10) [mlp2]"},
-    {"--nfe", "LIST", T | S, "feature-extractor width N_FE (sweep: a list, e.g. 10,20,50) [100]"},
+    {"--net", "NAME", T | S | I,
+     "mlp2 (784-N_FE-10, MNIST), mlp3 (784-N_FE-N_FE-10, MNIST) or cnn (CIFAR-10) [mlp2]"},
+    {"--nfe", "LIST", T | S | I, "MLP feature-extractor width N_FE (sweep: a list, e.g. 10,20,50) [100]"},
+    {"--arch", "SPEC", T | S | I,
+     "cnn layers, e.g. c32-p-c64-p-c64-f64-f10 (the default): c<N>[k<K>][s] conv\n"
+     "                        (s = 'same' padding), p 2x2 max-pool, f<N> dense ReLU, t<N> dense tanh,\n"
+     "                        '|' instead of '-' ends the feature extractor [before the first dense]"},
+    {"--dataset", "NAME", I, "data set to summarise: mnist or cifar10 [mnist]"},
     {"--alpha", "RANGE", E | S,
      "programming error a in g(w) = (1 + a*eps)*w: START:STOP:STEP (STOP included) or a list\n"
      "                        [sweep 0:1:0.05; eval 0]"},
@@ -26,16 +32,17 @@ static const flag_def FLAGS[] = {
     {"--detector", "KIND", S, "last: retrain the trained last layer; new: a fresh detector [last]"},
     {"--nd", "LIST", S, "hidden tanh neurons of a new detector; 0 = one softmax layer [0]"},
     {"--retrain-epochs", "N", S, "epochs of detector retraining [5]"},
-    {"--retrain-lr", "X", S, "learning rate of detector retraining [0.02]"},
+    {"--retrain-lr", "X", S, "learning rate of detector retraining [sgd 0.02, adam 0.0005]"},
     {"--degrade-biases", "yes|no", E | S, "apply g() to feature-extractor biases too [yes]"},
-    {"--epochs", "N", T | S, "training epochs of the base network [15]"},
-    {"--lr", "X", T | S, "initial learning rate, cosine-decayed to lr/20 [0.05]"},
+    {"--epochs", "N", T | S, "training epochs of the base network [MLP 15, cnn 12]"},
+    {"--optim", "NAME", T | S, "sgd (with momentum) or adam, base and detector [MLP sgd, cnn adam]"},
+    {"--lr", "X", T | S, "initial learning rate, cosine-decayed to lr/20 [sgd 0.05, adam 0.001]"},
     {"--momentum", "X", T | S, "SGD momentum [0.9]"},
-    {"--batch", "N", T | S, "mini-batch size (base network and detector) [32]"},
+    {"--batch", "N", T | S, "mini-batch size (base network and detector) [MLP 32, cnn 64]"},
     {"--seed", "S", T | E | S, "seed of every random draw [1; eval: the model's]"},
     {"--model", "FILE", E | S | I, "a model file written by `nvmsim train`"},
     {"--out", "FILE", T | S, "output: model file [model.nvm]; sweep CSV [results/<net>.csv]"},
-    {"--data", "DIR", T | E | S | I, "data folder [$NVMSIM_DATA, else ./data]; MNIST in DIR/mnist/ or DIR/"},
+    {"--data", "DIR", T | E | S | I, "data folder [$NVMSIM_DATA, else ./data]: DIR/mnist/, DIR/cifar-10-batches-bin/"},
     {"--train-limit", "N", T | E | S | I, "use only the first N training samples [all]"},
     {"--test-limit", "N", T | E | S | I, "use only the first N test samples [all]"},
     {"--threads", "N", T | E | S | I, "worker threads [online cores]; results never depend on it"},
@@ -125,7 +132,8 @@ int nvm_arg_yesno(const nvm_args *a, const char *flag, int def, int *out, nvm_er
 
 static const char *ABOUT[] = {
     [NVM_CMD_TRAIN] = "Usage: nvmsim train [FLAGS]\n"
-                      "Trains a network on MNIST and saves it (atomically) as a model file.\n",
+                      "Trains a network (MLPs on MNIST, the cnn on CIFAR-10) and saves it (atomically) as a\n"
+                      "model file.\n",
     [NVM_CMD_EVAL] = "Usage: nvmsim eval --model FILE [FLAGS]\n"
                      "Test accuracy of a saved model, clean and, with --alpha, with its feature extractor\n"
                      "degraded as chip --chip (the same eps the sweep draws for that seed, base and chip).\n",
@@ -137,18 +145,22 @@ static const char *ABOUT[] = {
         "One chip's eps is reused for every alpha. Writes a CSV row per (n_fe, n_d, base, chip, alpha),\n"
         "a JSON sidecar <out>.json, and a summary table on stdout. Rows are flushed as cells finish\n"
         "(into <out>.part, renamed to <out> when complete); Ctrl-C keeps the finished rows.\n",
-    [NVM_CMD_INFO] = "Usage: nvmsim info [--model FILE] [FLAGS]\n"
-                     "Summary of the MNIST data set (files, checksums, counts, pixel statistics) or, with\n"
-                     "--model, of a model file (architecture, parameter table, feature-extractor share).\n",
+    [NVM_CMD_INFO] = "Usage: nvmsim info [--dataset NAME | --model FILE | --net NAME | --arch SPEC]\n"
+                     "Summary of a data set (files, checksums, counts, pixel statistics), of a model file, or\n"
+                     "of an architecture: layers, shapes, parameters, multiply-accumulates per layer and the\n"
+                     "feature extractor's share of them.\n",
 };
 
 static const char *EXAMPLES[] = {
-    [NVM_CMD_TRAIN] = "  nvmsim train --net mlp3 --nfe 100 --out mlp3.nvm\n",
+    [NVM_CMD_TRAIN] = "  nvmsim train --net mlp3 --nfe 100 --out mlp3.nvm\n"
+                      "  nvmsim train --net cnn --epochs 12 --out cnn.nvm\n",
     [NVM_CMD_EVAL] = "  nvmsim eval --model mlp3.nvm --alpha 0.5 --chip 3\n",
     [NVM_CMD_SWEEP] = "  nvmsim sweep --net mlp2 --alpha 0:1:0.05\n"
                       "  nvmsim sweep --net mlp3 --nfe 10,20,50,100,200 --runs 100 --out results/mlp3.csv\n"
-                      "  nvmsim sweep --net mlp2 --nfe 100 --detector new --nd 0,100 --alpha 0,0.5,1\n",
-    [NVM_CMD_INFO] = "  nvmsim info --data ../shared/data\n  nvmsim info --model mlp3.nvm\n",
+                      "  nvmsim sweep --net mlp2 --nfe 100 --detector new --nd 0,100 --alpha 0,0.5,1\n"
+                      "  nvmsim sweep --net cnn --alpha 0:1:0.05 --runs 10\n",
+    [NVM_CMD_INFO] = "  nvmsim info --data ../shared/data --dataset cifar10\n  nvmsim info --model mlp3.nvm\n"
+                     "  nvmsim info --arch c32s-p-c64s-p-c64-f64-f10\n",
 };
 
 void nvm_args_help(int cmd)

@@ -81,7 +81,7 @@ static int parse_list(const char *flag, const char *s, size_t elem, void **vals,
 static int one_int(const char *flag, const char *part, void *dst, const void *lim, nvm_err *e)
 {
     const long *mm = lim;
-    long v;
+    long v = 0;
     int rc = nvm_parse_int(flag, part, mm[0], mm[1], &v, e);
     if (rc == NVM_OK)
         *(int *)dst = (int)v;
@@ -123,7 +123,7 @@ int nvm_parse_range(const char *flag, const char *s, double min, double max, dou
     if (strlen(s) >= sizeof a || sscanf(s, "%63[^:]:%63[^:]:%63[^:]%c", a, b, c, &extra) != 3)
         return nvm_fail(e, NVM_EUSAGE, "%s %s: expected START:STOP:STEP (e.g. 0:1:0.05) or a comma list",
                         flag, s);
-    double start, stop, step;
+    double start = 0, stop = 0, step = 0;
     int rc;
     if ((rc = nvm_parse_double(flag, a, min, max, &start, e)) ||
         (rc = nvm_parse_double(flag, b, min, max, &stop, e)) ||

@@ -12,10 +12,10 @@
 #include "nvmsim/data.h"
 #include "nvmsim/model.h"
 #include "nvmsim/noise.h"
+#include "nvmsim/report.h"
 #include "nvmsim/sidecar.h"
 #include "nvmsim/sweep.h"
 
-#define EVAL_BATCH 512
 
 /* Set by SIGINT/SIGTERM; the sweep polls it between cells (the one global a signal handler needs). */
 static volatile sig_atomic_t g_stop;
@@ -34,16 +34,38 @@ static const char *data_dir(const nvm_args *a)
     return d && *d ? d : "data";
 }
 
-/* Settings shared by every command that reads MNIST and computes. */
+/* Which network a command works on: its name, the cnn's layer spec, and so its data set. */
 typedef struct {
-    int train_limit, test_limit, threads;
+    const char *net;    /* "mlp2" | "mlp3" | "cnn" */
+    const char *spec;   /* --arch (cnn only), NULL for the default */
+    int cifar;          /* 1: CIFAR-10 (cnn), 0: MNIST (MLPs) */
+} net_choice;
+
+static int choose_net(const nvm_args *a, net_choice *n, nvm_err *e)
+{
+    n->spec = nvm_arg(a, "--arch");
+    n->net = nvm_arg(a, "--net") ? nvm_arg(a, "--net") : n->spec ? "cnn" : "mlp2";
+    n->cifar = strcmp(n->net, "cnn") == 0;
+    if (!n->cifar && strcmp(n->net, "mlp2") != 0 && strcmp(n->net, "mlp3") != 0)
+        return nvm_fail(e, NVM_EUSAGE, "--net %s: unknown network (expected mlp2, mlp3 or cnn)", n->net);
+    if (n->spec && !n->cifar)
+        return nvm_fail(e, NVM_EUSAGE, "--arch describes the cnn's layers; use it with --net cnn");
+    if (n->cifar && nvm_arg(a, "--nfe"))
+        return nvm_fail(e, NVM_EUSAGE, "--nfe sets the MLPs' width; the cnn's layers come from --arch");
+    return NVM_OK;
+}
+
+/* Settings shared by every command that reads a data set and computes. */
+typedef struct {
+    int train_limit, test_limit, threads, n_files;
+    const char *dataset;   /* "mnist" | "cifar10" */
     nvm_dataset train, test;
-    nvm_file_info files[4];
+    nvm_file_info files[6];
     nvm_pool *pool;
     nvm_isa isa;
 } session;
 
-static int session_open(session *s, const nvm_args *a, nvm_err *e)
+static int session_open(session *s, const nvm_args *a, int cifar, nvm_err *e)
 {
     memset(s, 0, sizeof *s);
     int rc;
@@ -51,9 +73,16 @@ static int session_open(session *s, const nvm_args *a, nvm_err *e)
         (rc = nvm_arg_int(a, "--test-limit", 0, 1, 10000000, &s->test_limit, e)) ||
         (rc = nvm_arg_int(a, "--threads", nvm_online_cores(), 1, 256, &s->threads, e)))
         return rc;
-    if ((rc = nvm_mnist_load(data_dir(a), s->train_limit, s->test_limit, &s->train, &s->test,
-                             s->files, e)))
+    s->dataset = cifar ? "cifar10" : "mnist";
+    s->n_files = cifar ? 6 : 4;
+    rc = cifar ? nvm_cifar_load(data_dir(a), s->train_limit, s->test_limit, &s->train, &s->test,
+                                s->files, e)
+               : nvm_mnist_load(data_dir(a), s->train_limit, s->test_limit, &s->train, &s->test,
+                                s->files, e);
+    if (rc != NVM_OK)
         return rc;
+    if (cifar && (nvm_dataset_to_hwc(&s->train) || nvm_dataset_to_hwc(&s->test)))
+        return nvm_fail(e, NVM_ERUNTIME, "out of memory");
     s->isa = nvm_isa_detect();
     if (s->threads > 1 && !(s->pool = nvm_pool_new(s->threads)))
         return nvm_fail(e, NVM_ERUNTIME, "cannot start %d threads; try --threads 1", s->threads);
@@ -67,12 +96,17 @@ static void session_close(session *s)
     nvm_pool_free(s->pool);
 }
 
-static int train_opts(const nvm_args *a, nvm_train_opts *o, nvm_err *e)
+/* Base-network training settings; the defaults differ between the MLPs (SGD) and the cnn (Adam). */
+static int train_opts(const nvm_args *a, int cnn, nvm_train_opts *o, nvm_err *e)
 {
+    const char *opt = nvm_arg(a, "--optim") ? nvm_arg(a, "--optim") : cnn ? "adam" : "sgd";
+    if (strcmp(opt, "sgd") != 0 && strcmp(opt, "adam") != 0)
+        return nvm_fail(e, NVM_EUSAGE, "--optim %s: expected sgd or adam", opt);
+    o->optim = opt[0] == 'a' ? NVM_ADAM : NVM_SGD;
     int rc;
-    if ((rc = nvm_arg_int(a, "--epochs", 15, 1, 10000, &o->epochs, e)) ||
-        (rc = nvm_arg_int(a, "--batch", 32, 1, 65536, &o->batch, e)) ||
-        (rc = nvm_arg_double(a, "--lr", 0.05, 1e-9, 100, &o->lr, e)) ||
+    if ((rc = nvm_arg_int(a, "--epochs", cnn ? 12 : 15, 1, 10000, &o->epochs, e)) ||
+        (rc = nvm_arg_int(a, "--batch", cnn ? 64 : 32, 1, 65536, &o->batch, e)) ||
+        (rc = nvm_arg_double(a, "--lr", o->optim == NVM_ADAM ? 0.001 : 0.05, 1e-9, 100, &o->lr, e)) ||
         (rc = nvm_arg_double(a, "--momentum", 0.9, 0, 0.999, &o->momentum, e)))
         return rc;
     return NVM_OK;
@@ -85,49 +119,62 @@ static int arg_seed(const nvm_args *a, uint64_t def, uint64_t *seed, nvm_err *e)
     return v ? nvm_parse_u64("--seed", v, seed, e) : NVM_OK;
 }
 
+/* The architecture of a net_choice for inputs of shape h×w×c; for the cnn *nfe becomes the width of
+ * its features (it names the network's init stream, as N_FE does for the MLPs). */
+static int build_arch(nvm_arch *arch, const net_choice *n, int *nfe, int h, int w, int c, nvm_err *e)
+{
+    int rc = nvm_arch_named(arch, n->net, n->spec, *nfe, h, w, c, 10, e);
+    if (rc == NVM_OK && n->cifar)
+        *nfe = nvm_arch_features(arch);
+    return rc;
+}
+
 static void print_epoch(void *ctx, int epoch, int epochs, double loss)
 {
-    (void)ctx;
-    fprintf(stderr, "  epoch %d/%d  loss %.4f\n", epoch, epochs, loss);
+    double *t0 = ctx;
+    char el[32];
+    nvm_format_duration(nvm_now() - *t0, el);
+    fprintf(stderr, "  epoch %d/%d  loss %.4f  (%s)\n", epoch, epochs, loss, el);
 }
 
 static int cmd_train(const nvm_args *a, nvm_err *e)
 {
-    const char *net = nvm_arg(a, "--net") ? nvm_arg(a, "--net") : "mlp2";
     const char *out = nvm_arg(a, "--out") ? nvm_arg(a, "--out") : "model.nvm";
+    net_choice n;
     nvm_train_opts o;
     nvm_model m = {0};
     int nfe, rc;
-    if ((rc = train_opts(a, &o, e)) || (rc = nvm_arg_int(a, "--nfe", 100, 1, 100000, &nfe, e)) ||
-        (rc = arg_seed(a, 1, &m.seed, e)) || (rc = nvm_arch_named(&m.arch, net, 784, nfe, 10, e)))
+    if ((rc = choose_net(a, &n, e)) || (rc = train_opts(a, n.cifar, &o, e)) ||
+        (rc = nvm_arg_int(a, "--nfe", 100, 1, 100000, &nfe, e)) || (rc = arg_seed(a, 1, &m.seed, e)))
         return rc;
     session s;
-    if ((rc = session_open(&s, a, e)) != NVM_OK) {
-        session_close(&s);
-        return rc;
-    }
-    nvm_compute *cx = nvm_compute_new(s.isa, s.pool);
+    nvm_compute *cx = NULL;
     nvm_work w = {0};
+    if ((rc = session_open(&s, a, n.cifar, e)) ||
+        (rc = build_arch(&m.arch, &n, &nfe, s.train.h, s.train.w, s.train.c, e)))
+        goto done;
+    cx = nvm_compute_new(s.isa, s.pool);
     m.params = nvm_alloc_floats(m.arch.n_params);
-    if (!cx || !m.params || nvm_work_init(&w, &m.arch, EVAL_BATCH) != NVM_OK) {
+    if (!cx || !m.params || nvm_work_init(&w, &m.arch, nvm_eval_batch(&m.arch)) != NVM_OK) {
         rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
         goto done;
     }
-    fprintf(stderr, "training %s N_FE=%d on %d samples (%d epochs, batch %d, lr %g, momentum %g)\n",
-            net, nfe, s.train.n, o.epochs, o.batch, o.lr, o.momentum);
+    fprintf(stderr, "training %s (%s, %zu parameters) on %d %s images: %d epochs, batch %d, %s lr %g\n",
+            n.net, m.arch.spec, m.arch.n_params, s.train.n, s.dataset, o.epochs, o.batch,
+            o.optim == NVM_ADAM ? "adam" : "sgd", o.lr);
     double t0 = nvm_now();
     nvm_stream init = nvm_stream_make(m.seed, NVM_RNG_INIT, 0, (uint32_t)nfe);
     nvm_arch_init(&m.arch, m.params, &init);
     rc = nvm_train(&m.arch, m.params, 0, s.train.x, s.train.y, s.train.n, &o,
-                   nvm_stream_make(m.seed, NVM_RNG_SHUFFLE, 0, 0), cx, print_epoch, NULL, e);
+                   nvm_stream_make(m.seed, NVM_RNG_SHUFFLE, 0, 0), cx, print_epoch, &t0, e);
     if (rc == NVM_OK) {
         m.test_acc = nvm_accuracy(&m.arch, m.params, 0, s.test.x, s.test.y, s.test.n, &w, cx);
-        snprintf(m.dataset, sizeof m.dataset, "mnist");
+        snprintf(m.dataset, sizeof m.dataset, "%s", s.dataset);
         rc = nvm_model_save(out, &m, e);
     }
     if (rc == NVM_OK)
-        printf("%s N_FE=%d: test accuracy %.2f %% on %d images after %d epochs (%.1f s); saved %s\n", net,
-               nfe, 100 * m.test_acc, s.test.n, o.epochs, nvm_now() - t0, out);
+        printf("%s (%s): test accuracy %.2f %% on %d images after %d epochs (%.1f s); saved %s\n", n.net,
+               m.arch.spec, 100 * m.test_acc, s.test.n, o.epochs, nvm_now() - t0, out);
 done:
     nvm_work_free(&w);
     nvm_compute_free(cx);
@@ -158,22 +205,22 @@ static int cmd_eval(const nvm_args *a, nvm_err *e)
     nvm_compute *cx = NULL;
     float *deg = NULL;
     nvm_work w = {0};
-    if ((rc = session_open(&s, a, e)) != NVM_OK)
+    if ((rc = session_open(&s, a, strcmp(m.arch.name, "cnn") == 0, e)) != NVM_OK)
         goto done;
-    if (m.arch.in_dim != s.test.dim) {
-        rc = nvm_fail(e, NVM_EDATA, "%s: model takes %d inputs, the data has %d", path, m.arch.in_dim,
-                      s.test.dim);
+    if (m.arch.layers[0].n_in != s.test.dim) {
+        rc = nvm_fail(e, NVM_EDATA, "%s: model takes %d inputs, the data has %d", path,
+                      m.arch.layers[0].n_in, s.test.dim);
         goto done;
     }
     cx = nvm_compute_new(s.isa, s.pool);
     deg = nvm_alloc_floats(m.arch.n_params);
-    if (!cx || !deg || nvm_work_init(&w, &m.arch, EVAL_BATCH) != NVM_OK) {
+    if (!cx || !deg || nvm_work_init(&w, &m.arch, nvm_eval_batch(&m.arch)) != NVM_OK) {
         rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
         goto done;
     }
     double clean = nvm_accuracy(&m.arch, m.params, 0, s.test.x, s.test.y, s.test.n, &w, cx);
-    printf("%s (%s N_FE=%d): clean test accuracy %.4f on %d images\n", path, m.arch.name,
-           nvm_arch_features(&m.arch), clean, s.test.n);
+    printf("%s (%s %s): clean test accuracy %.4f on %d images\n", path, m.arch.name, m.arch.spec, clean,
+           s.test.n);
     if (nvm_arg(a, "--alpha")) {
         nvm_chip c = {seed, m.base, (uint32_t)chip, biases};
         nvm_degrade_gauss(&m.arch, m.params, deg, alpha, &c);
@@ -192,31 +239,34 @@ done:
     return rc;
 }
 
-static int info_model(const char *path, nvm_err *e)
+/* Layers, shapes, parameters and multiply-accumulates of a, and the feature extractor's share. */
+static void print_arch(const nvm_arch *a)
 {
-    nvm_model m;
-    int rc = nvm_model_load(path, &m, e);
-    if (rc != NVM_OK)
-        return rc;
-    const nvm_arch *a = &m.arch;
-    printf("%s: nvmsim model v%u, %s, trained on %s with seed %llu (base %u), test accuracy %.4f\n",
-           path, NVM_MODEL_VERSION, a->name, m.dataset, (unsigned long long)m.seed, m.base, m.test_acc);
-    printf("  %-8s %10s %10s  %-10s %s\n", "tensor", "offset", "size", "shape", "part");
-    for (int t = 0; t < a->n_tensors; t++) {
-        const nvm_tensor *T = &a->tensors[t];
-        char shape[32];
-        snprintf(shape, sizeof shape, "%dx%d", T->rows, T->cols);
-        printf("  %-8s %10zu %10zu  %-10s %s\n", T->name, T->offset, T->count, shape,
-               T->offset < a->fe_params ? "feature extractor" : "detector");
+    printf("  %-3s %-22s %-12s %-12s %10s %12s  %s\n", "#", "layer", "in", "out", "params", "MACs/image",
+           "part");
+    for (int l = 0; l < a->n_layers; l++) {
+        const nvm_layer *L = &a->layers[l];
+        char desc[64], in[24], out[24];
+        nvm_layer_describe(L, desc, sizeof desc);
+        snprintf(in, sizeof in, "%dx%dx%d", L->in_h, L->in_w, L->in_c);
+        snprintf(out, sizeof out, "%dx%dx%d", L->out_h, L->out_w, L->out_c);
+        size_t np = L->kind == NVM_POOL ? 0 : (L->b_off - L->w_off) + (size_t)L->out_c;
+        printf("  %-3d %-22s %-12s %-12s %10zu %12llu  %s\n", l + 1, desc, in, out, np,
+               (unsigned long long)nvm_arch_macs(a, l, l + 1),
+               l < a->fe_layers ? "feature extractor" : "detector");
     }
+    printf("  parameter table:");
+    for (int t = 0; t < a->n_tensors; t++)
+        printf(" %s[%dx%d]@%zu", a->tensors[t].name, a->tensors[t].rows, a->tensors[t].cols,
+               a->tensors[t].offset);
     uint64_t fe = nvm_arch_macs(a, 0, a->fe_layers), all = nvm_arch_macs(a, 0, a->n_layers);
-    printf("  parameters: %zu (%zu in the feature extractor)\n", a->n_params, a->fe_params);
-    printf("  multiply-accumulates per image: %llu, %.2f %% in the feature extractor\n",
+    printf("\n  parameters: %zu (%zu in the feature extractor); features: %d values\n", a->n_params,
+           a->fe_params, nvm_arch_features(a));
+    printf("  multiply-accumulates per image: %llu, of which %.2f %% in the feature extractor\n",
            (unsigned long long)all, 100.0 * (double)fe / (double)all);
-    nvm_model_free(&m);
-    return NVM_OK;
 }
 
+/* Counts per class and pixel statistics of a data set (as normalised for the networks). */
 static void describe(const char *name, const nvm_dataset *d)
 {
     long counts[256] = {0};
@@ -228,8 +278,8 @@ static void describe(const char *name, const nvm_dataset *d)
         sq += (double)d->x[i] * d->x[i];
     }
     double n = (double)d->n * d->dim, mean = sum / n;
-    printf("  %s: %d images of %dx%dx%d, pixel mean %.4f std %.4f; per class:", name, d->n, d->c, d->h,
-           d->w, mean, sqrt(sq / n - mean * mean));
+    printf("  %s: %d images of %dx%dx%d, value mean %.4f std %.4f; per class:", name, d->n, d->h, d->w,
+           d->c, mean, sqrt(sq / n - mean * mean));
     for (int c = 0; c < d->classes; c++)
         printf(" %d:%ld", c, counts[c]);
     printf("\n");
@@ -237,15 +287,40 @@ static void describe(const char *name, const nvm_dataset *d)
 
 static int cmd_info(const nvm_args *a, nvm_err *e)
 {
-    if (nvm_arg(a, "--model"))
-        return info_model(nvm_arg(a, "--model"), e);
+    int rc;
+    if (nvm_arg(a, "--model")) {
+        nvm_model m;
+        const char *path = nvm_arg(a, "--model");
+        if ((rc = nvm_model_load(path, &m, e)))
+            return rc;
+        printf("%s: nvmsim model v%u, %s (%s), trained on %s with seed %llu (base %u), test accuracy "
+               "%.4f\n", path, NVM_MODEL_VERSION, m.arch.name, m.arch.spec, m.dataset,
+               (unsigned long long)m.seed, m.base, m.test_acc);
+        print_arch(&m.arch);
+        nvm_model_free(&m);
+        return NVM_OK;
+    }
+    if (nvm_arg(a, "--net") || nvm_arg(a, "--arch")) {
+        net_choice n;
+        nvm_arch arch;
+        int nfe;
+        if ((rc = choose_net(a, &n, e)) || (rc = nvm_arg_int(a, "--nfe", 100, 1, 100000, &nfe, e)) ||
+            (rc = build_arch(&arch, &n, &nfe, n.cifar ? 32 : 28, n.cifar ? 32 : 28, n.cifar ? 3 : 1, e)))
+            return rc;
+        printf("%s: %s on %s inputs\n", n.net, arch.spec, n.cifar ? "32x32x3 CIFAR-10" : "28x28 MNIST");
+        print_arch(&arch);
+        return NVM_OK;
+    }
+    const char *ds = nvm_arg(a, "--dataset") ? nvm_arg(a, "--dataset") : "mnist";
+    if (strcmp(ds, "mnist") != 0 && strcmp(ds, "cifar10") != 0)
+        return nvm_fail(e, NVM_EUSAGE, "--dataset %s: expected mnist or cifar10", ds);
     session s;
-    int rc = session_open(&s, a, e);
-    if (rc == NVM_OK) {
-        printf("MNIST from %s\n", data_dir(a));
-        for (int i = 0; i < 4; i++)
-            printf("  %s  %llu bytes  sha256 %s\n", s.files[i].path,
-                   (unsigned long long)s.files[i].bytes, s.files[i].sha256);
+    if ((rc = session_open(&s, a, ds[0] == 'c', e)) == NVM_OK) {
+        printf("%s from %s\n", s.dataset, data_dir(a));
+        for (int i = 0; i < s.n_files; i++)
+            if (s.files[i].path[0])
+                printf("  %s  %llu bytes  sha256 %s\n", s.files[i].path,
+                       (unsigned long long)s.files[i].bytes, s.files[i].sha256);
         describe("train", &s.train);
         describe("test", &s.test);
     }
@@ -256,21 +331,23 @@ static int cmd_info(const nvm_args *a, nvm_err *e)
 static int cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
 {
     double t0 = nvm_now();
-    nvm_sweep_cfg cfg = {.net = "mlp2", .dataset = "mnist", .stop = &g_stop};
+    nvm_sweep_cfg cfg = {.stop = &g_stop};
+    net_choice n;
     int *nfe = NULL, *nd = NULL, rc;
     double *alphas = NULL;
     nvm_model model = {0};
     char out[4096], side[4200];
     session s = {0};
-    cfg.net = nvm_arg(a, "--net") ? nvm_arg(a, "--net") : "mlp2";
+    if ((rc = choose_net(a, &n, e)))
+        return rc;
+    cfg.net = n.net;
+    cfg.spec = n.spec;
     const char *det = nvm_arg(a, "--detector") ? nvm_arg(a, "--detector") : "last";
     snprintf(out, sizeof out, "%s", nvm_arg(a, "--out") ? nvm_arg(a, "--out") : "");
     if (!*out)
         snprintf(out, sizeof out, "results/%s.csv", cfg.net);
     snprintf(side, sizeof side, "%s.json", out);
-    nvm_arch probe;
-    if ((rc = nvm_arch_named(&probe, cfg.net, 784, 1, 10, e)) ||
-        (rc = nvm_parse_int_list("--nfe", nvm_arg(a, "--nfe") ? nvm_arg(a, "--nfe") : "100", 1, 100000,
+    if ((rc = nvm_parse_int_list("--nfe", nvm_arg(a, "--nfe") ? nvm_arg(a, "--nfe") : "100", 1, 100000,
                                  &nfe, &cfg.n_nfe, e)) ||
         (rc = nvm_parse_int_list("--nd", nvm_arg(a, "--nd") ? nvm_arg(a, "--nd") : "0", 0, 100000, &nd,
                                  &cfg.n_nd, e)) ||
@@ -280,12 +357,14 @@ static int cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
         (rc = nvm_arg_int(a, "--bases", 1, 1, 10000, &cfg.bases, e)) ||
         (rc = arg_seed(a, 1, &cfg.seed, e)) ||
         (rc = nvm_arg_yesno(a, "--degrade-biases", 1, &cfg.degrade_biases, e)) ||
-        (rc = train_opts(a, &cfg.train, e)) ||
+        (rc = train_opts(a, n.cifar, &cfg.train, e)) ||
         (rc = nvm_arg_int(a, "--retrain-epochs", 5, 1, 65535, &cfg.retrain.epochs, e)) ||
-        (rc = nvm_arg_double(a, "--retrain-lr", 0.02, 1e-9, 100, &cfg.retrain.lr, e)))
+        (rc = nvm_arg_double(a, "--retrain-lr", cfg.train.optim == NVM_ADAM ? 0.0005 : 0.02, 1e-9, 100,
+                             &cfg.retrain.lr, e)))
         goto done;
     cfg.retrain.batch = cfg.train.batch;
     cfg.retrain.momentum = cfg.train.momentum;
+    cfg.retrain.optim = cfg.train.optim;
     if (strcmp(det, "last") != 0 && strcmp(det, "new") != 0) {
         rc = nvm_fail(e, NVM_EUSAGE, "--detector %s: expected last or new", det);
         goto done;
@@ -298,29 +377,37 @@ static int cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     if (nvm_arg(a, "--model")) {
         if ((rc = nvm_model_load(nvm_arg(a, "--model"), &model, e)))
             goto done;
-        if (strcmp(model.arch.name, cfg.net) != 0 || nvm_arg(a, "--nfe") || cfg.bases != 1) {
-            rc = nvm_fail(e, NVM_EUSAGE, "%s holds a %s (N_FE=%d): use --net %s, no --nfe, no --bases",
-                          nvm_arg(a, "--model"), model.arch.name, nvm_arch_features(&model.arch),
-                          model.arch.name);
+        if (strcmp(model.arch.name, cfg.net) != 0 || nvm_arg(a, "--nfe") || nvm_arg(a, "--arch") ||
+            cfg.bases != 1) {
+            rc = nvm_fail(e, NVM_EUSAGE, "%s holds a %s (%s): use --net %s without --nfe, --arch, --bases",
+                          nvm_arg(a, "--model"), model.arch.name, model.arch.spec, model.arch.name);
             goto done;
         }
-        nfe[0] = nvm_arch_features(&model.arch);
         cfg.model = &model;
     }
+    if ((rc = session_open(&s, a, n.cifar, e)) != NVM_OK)
+        goto done;
+    if (n.cifar || cfg.model) {   /* one base architecture: N_FE is the width of its features */
+        nvm_arch probe;
+        if (cfg.model)
+            probe = model.arch;
+        else if ((rc = build_arch(&probe, &n, &nfe[0], s.train.h, s.train.w, s.train.c, e)))
+            goto done;
+        nfe[0] = nvm_arch_features(&probe);
+    }
+    cfg.dataset = s.dataset;
     cfg.nfe = nfe;
     cfg.nd = nd;
     cfg.alphas = alphas;
     cfg.out = out;
     cfg.progress = isatty(STDERR_FILENO);
-    if ((rc = session_open(&s, a, e)) != NVM_OK)
-        goto done;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     nvm_sweep_stats st;
     rc = nvm_sweep(&cfg, &s.train, &s.test, s.pool, s.isa, &st, e);
     if (rc == NVM_OK || rc == NVM_EINTR) {
-        nvm_run_info run = {argc, argv, s.files, 4, s.threads, nvm_isa_name(s.isa), nvm_now() - t0,
-                            rc == NVM_OK ? "complete" : "interrupted"};
+        nvm_run_info run = {argc, argv, s.files, s.n_files, s.threads, nvm_isa_name(s.isa),
+                            nvm_now() - t0, rc == NVM_OK ? "complete" : "interrupted"};
         nvm_err e2;
         int rc2 = nvm_sidecar_write(side, &cfg, &st, &run, &e2);
         if (rc == NVM_OK) {
@@ -332,9 +419,8 @@ static int cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
                 *e = e2;
             }
         }
-    }
-    if (rc == NVM_OK || rc == NVM_EINTR)
         nvm_sweep_stats_free(&st);
+    }
 done:
     free(nfe);
     free(nd);

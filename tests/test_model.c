@@ -38,7 +38,7 @@ int main(void)
     snprintf(bad, sizeof bad, "%s/bad.nvm", dir);
     nvm_model m = {0}, r;
     nvm_err e;
-    CHECK(nvm_arch_named(&m.arch, "mlp3", 784, 20, 10, &e) == NVM_OK);
+    CHECK(nvm_arch_named(&m.arch, "mlp3", NULL, 20, 28, 28, 1, 10, &e) == NVM_OK);
     m.params = nvm_alloc_floats(m.arch.n_params);
     nvm_stream s = nvm_stream_make(4, NVM_RNG_INIT, 0, 0);
     nvm_arch_init(&m.arch, m.params, &s);

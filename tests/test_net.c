@@ -14,13 +14,58 @@ static double loss_of(const nvm_arch *a, const float *p, nvm_work *w, int first,
     return nvm_softmax_xent(w->act[a->n_layers], y, B, a->classes, scratch);
 }
 
+/* Largest relative error between finite differences and back-propagation over every parameter of a
+ * on the batch x (B samples). */
+static double param_gradcheck(const nvm_arch *a, float *p, const float *x, const uint8_t *y, int B,
+                              nvm_compute *cx)
+{
+    nvm_work w;
+    float *g = nvm_alloc_floats(a->n_params), scratch[64];
+    CHECK(nvm_work_init(&w, a, B) == NVM_OK);
+    memcpy(w.act[0], x, (size_t)B * a->layers[0].n_in * sizeof(float));
+    loss_of(a, p, &w, 0, y, B, cx, w.grad[a->n_layers]);
+    nvm_backward(a, p, g, &w, 0, a->n_layers, B, cx);
+    double worst = 0;
+    for (size_t i = 0; i < a->n_params; i++) {
+        float keep = p[i], h = 1e-3f;   /* small: larger steps cross ReLU / max-pool kinks */
+        p[i] = keep + h;
+        double up = loss_of(a, p, &w, 0, y, B, cx, scratch);
+        p[i] = keep - h;
+        double down = loss_of(a, p, &w, 0, y, B, cx, scratch);
+        p[i] = keep;
+        double num = (up - down) / (2 * h), err = fabs(num - g[i]) / (fabs(num) + fabs(g[i]) + 1e-2);
+        worst = err > worst ? err : worst;
+    }
+    nvm_work_free(&w);
+    free(g);
+    return worst;
+}
+
+/* Conv ('valid' and 'same'), ReLU, max-pool and dense-ReLU layers in one small CNN. */
+static void cnn_gradcheck(nvm_compute *cx)
+{
+    enum { B = 3 };
+    nvm_arch a;
+    nvm_err e;
+    CHECK(nvm_arch_parse(&a, "t", "c3-p-c4s-f5-f3", 6, 6, 2, 3, &e) == NVM_OK);
+    CHECK(a.fe_layers == 3 && a.layers[2].out_h == 2 && a.layers[2].out_c == 4);
+    float *p = nvm_alloc_floats(a.n_params), x[B * 72];
+    uint8_t y[B] = {2, 0, 1};
+    nvm_stream s = nvm_stream_make(8, NVM_RNG_INIT, 0, 0);
+    for (size_t i = 0; i < a.n_params; i++)
+        p[i] = (float)(nvm_uniform(&s, i) - 0.4);   /* mostly positive: ReLUs pass gradient */
+    for (int i = 0; i < B * 72; i++)
+        x[i] = (float)(2 * nvm_uniform(&s, 5000 + (uint64_t)i) - 1);
+    CHECK(param_gradcheck(&a, p, x, y, B, cx) < 1e-2);
+    free(p);
+}
+
 static void gradcheck(nvm_compute *cx)
 {
     enum { B = 4 };
-    const int hidden[2] = {5, 4};
     nvm_arch a;
     nvm_err e;
-    CHECK(nvm_arch_mlp(&a, "t", 6, hidden, 2, 3, 2, &e) == NVM_OK);
+    CHECK(nvm_arch_parse(&a, "t", "t5-t4-f3", 1, 1, 6, 3, &e) == NVM_OK);
     float *p = nvm_alloc_floats(a.n_params), *g = nvm_alloc_floats(a.n_params), x[B * 6], scratch[B * 3];
     uint8_t y[B] = {0, 2, 1, 2};
     nvm_stream s = nvm_stream_make(5, NVM_RNG_INIT, 0, 0);
@@ -47,6 +92,7 @@ static void gradcheck(nvm_compute *cx)
     }
 
     /* Every parameter of every layer. */
+    CHECK(param_gradcheck(&a, p, x, y, B, cx) < 1e-2);
     memcpy(w.act[0], x, sizeof x);
     loss_of(&a, p, &w, 0, y, B, cx, w.grad[a.n_layers]);
     memset(g, 0, a.n_params * sizeof(float));
@@ -55,17 +101,6 @@ static void gradcheck(nvm_compute *cx)
     memcpy(hidden_grad, w.grad[1], sizeof hidden_grad);   /* dL/d(pre-activation of layer 1) */
     memcpy(h1, w.act[1], sizeof h1);
     double worst = 0;
-    for (size_t i = 0; i < a.n_params; i++) {
-        float keep = p[i], h = 1e-2f;
-        p[i] = keep + h;
-        double up = loss_of(&a, p, &w, 0, y, B, cx, scratch);
-        p[i] = keep - h;
-        double down = loss_of(&a, p, &w, 0, y, B, cx, scratch);
-        p[i] = keep;
-        double num = (up - down) / (2 * h), err = fabs(num - g[i]) / (fabs(num) + fabs(g[i]) + 1e-2);
-        worst = err > worst ? err : worst;
-    }
-    CHECK(worst < 1e-2);
 
     /* The input gradient of layer 2 (what back-propagation hands to layer 1, which turns it into the
      * gradient of its pre-activation: times tanh' = 1 - out²). */
@@ -109,14 +144,14 @@ static void learns(nvm_compute *cx)
     const int hidden = 16;
     nvm_arch a;
     nvm_err e;
-    CHECK(nvm_arch_mlp(&a, "t", 20, &hidden, 1, 3, 1, &e) == NVM_OK);
+    CHECK(nvm_arch_parse(&a, "t", "t16-f3", 1, 1, 20, 3, &e) == NVM_OK);
     float *p = nvm_alloc_floats(a.n_params);
     nvm_stream init = nvm_stream_make(1, NVM_RNG_INIT, 0, 0);
     nvm_arch_init(&a, p, &init);
     nvm_work w;
     CHECK(nvm_work_init(&w, &a, 64) == NVM_OK);
     double before = nvm_accuracy(&a, p, 0, xt, yt, N, &w, cx);
-    nvm_train_opts o = {10, 16, 0.05, 0.9};
+    nvm_train_opts o = {10, 16, 0.05, 0.9, NVM_SGD};
     CHECK(nvm_train(&a, p, 0, x, y, N, &o, nvm_stream_make(1, NVM_RNG_SHUFFLE, 0, 0), cx, NULL, NULL, &e) == NVM_OK);
     double after = nvm_accuracy(&a, p, 0, xt, yt, N, &w, cx);
     CHECK(after > 0.97);
@@ -136,7 +171,7 @@ static void learns(nvm_compute *cx)
     CHECK(nvm_accuracy(&a, p, 1, ftest, yt, N, &w, cx) == nvm_accuracy(&a, p, 0, xt, yt, N, &w, cx));
 
     /* A learning rate that blows up is reported, not trained through. */
-    nvm_train_opts wild = {3, 16, 1e38, 0.9};   /* weights overflow to inf, loss to NaN */
+    nvm_train_opts wild = {3, 16, 1e38, 0.9, NVM_SGD};   /* weights overflow to inf, loss to NaN */
     e.msg[0] = 0;
     int rc = nvm_train(&a, p, 0, x, y, N, &wild, nvm_stream_make(1, NVM_RNG_SHUFFLE, 0, 0), cx, NULL, NULL, &e);
     CHECK(rc == NVM_ERUNTIME);
@@ -155,17 +190,16 @@ static void thread_independent(void)
     static float x[N * 20];
     static uint8_t y[N];
     blobs(x, y, N, 3);
-    const int hidden[2] = {70, 40};
     nvm_arch a;
     nvm_err e;
-    CHECK(nvm_arch_mlp(&a, "t", 20, hidden, 2, 3, 2, &e) == NVM_OK);
+    CHECK(nvm_arch_parse(&a, "t", "t70-t40-f3", 1, 1, 20, 3, &e) == NVM_OK);
     float *p1 = nvm_alloc_floats(a.n_params), *p2 = nvm_alloc_floats(a.n_params);
     nvm_stream init = nvm_stream_make(1, NVM_RNG_INIT, 0, 0);
     nvm_arch_init(&a, p1, &init);
     memcpy(p2, p1, a.n_params * sizeof(float));
     nvm_pool *pool = nvm_pool_new(3);
     nvm_compute *c1 = nvm_compute_new(nvm_isa_detect(), NULL), *c3 = nvm_compute_new(nvm_isa_detect(), pool);
-    nvm_train_opts o = {2, 32, 0.05, 0.9};
+    nvm_train_opts o = {2, 32, 0.05, 0.9, NVM_SGD};
     nvm_stream sh = nvm_stream_make(1, NVM_RNG_SHUFFLE, 0, 0);
     CHECK(nvm_train(&a, p1, 0, x, y, N, &o, sh, c1, NULL, NULL, &e) == NVM_OK);
     CHECK(nvm_train(&a, p2, 0, x, y, N, &o, sh, c3, NULL, NULL, &e) == NVM_OK);
@@ -182,6 +216,7 @@ int main(void)
     for (int isa = 0; isa <= (int)nvm_isa_detect(); isa++) {
         nvm_compute *cx = nvm_compute_new((nvm_isa)isa, NULL);
         gradcheck(cx);
+        cnn_gradcheck(cx);
         learns(cx);
         nvm_compute_free(cx);
     }

@@ -10,7 +10,7 @@ int main(void)
 {
     nvm_arch a;
     nvm_err e;
-    CHECK(nvm_arch_named(&a, "mlp3", 784, 300, 10, &e) == NVM_OK);
+    CHECK(nvm_arch_named(&a, "mlp3", NULL, 300, 28, 28, 1, 10, &e) == NVM_OK);
     float *w = nvm_alloc_floats(a.n_params), *g = nvm_alloc_floats(a.n_params),
           *h = nvm_alloc_floats(a.n_params);
     nvm_stream init = nvm_stream_make(3, NVM_RNG_INIT, 0, 300);

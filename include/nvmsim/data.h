@@ -54,4 +54,8 @@ int nvm_mnist_load(const char *dir, int train_limit, int test_limit, nvm_dataset
 int nvm_cifar_load(const char *dir, int train_limit, int test_limit, nvm_dataset *train,
                    nvm_dataset *test, nvm_file_info files[6], nvm_err *e);
 
+/* Reorders every sample from CHW (as stored in CIFAR files) to HWC (channels last, as the networks
+ * compute). Returns NVM_ERUNTIME if the scratch row cannot be allocated. */
+int nvm_dataset_to_hwc(nvm_dataset *d);
+
 #endif

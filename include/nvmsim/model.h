@@ -16,7 +16,7 @@ typedef struct {
     float *params;       /* arch.n_params values */
     uint64_t seed;       /* seed it was trained with (default seed of its chips) */
     uint32_t base;       /* base-network index it was trained as */
-    char dataset[16];    /* "mnist" */
+    char dataset[16];    /* "mnist" | "cifar10" */
     double test_acc;     /* clean test accuracy measured after training */
 } nvm_model;
 

@@ -1,5 +1,6 @@
 /* Networks: one parameter block per network, described by a table of tensors, and a straight sequence
- * of layers. The feature extractor is the prefix [0, fe_params) of the block; the detector the rest. */
+ * of layers. The feature extractor is the prefix [0, fe_params) of the block; the detector the rest.
+ * Activations are NHWC per sample (a dense layer's input is its flattened H·W·C values). */
 #ifndef NVMSIM_NET_H
 #define NVMSIM_NET_H
 
@@ -10,58 +11,83 @@
 #include "nvmsim/gemm.h"
 #include "nvmsim/rng.h"
 
-#define NVM_MAX_LAYERS 12
+#define NVM_MAX_LAYERS 16
 #define NVM_MAX_TENSORS (2 * NVM_MAX_LAYERS)
+#define NVM_MAX_SPEC 128
 
-typedef enum { NVM_ACT_NONE, NVM_ACT_TANH } nvm_act;
+typedef enum { NVM_DENSE, NVM_CONV, NVM_POOL } nvm_kind;
+typedef enum { NVM_ACT_NONE, NVM_ACT_TANH, NVM_ACT_RELU } nvm_act;
 
-/* A dense layer: out[B×n_out] = act(in[B×n_in] · W[n_in×n_out] + b[n_out]). */
 typedef struct {
-    int n_in, n_out;
+    nvm_kind kind;
     nvm_act act;
-    size_t w_off, b_off;   /* offsets of W and b in the parameter block */
+    int in_h, in_w, in_c;      /* input shape (dense: 1 × 1 × n_in) */
+    int out_h, out_w, out_c;   /* output shape */
+    int n_in, n_out;           /* in_h·in_w·in_c, out_h·out_w·out_c */
+    int k, pad;                /* conv: k×k kernel, stride 1, zero padding pad; pool: 2×2, stride 2 */
+    size_t w_off, b_off;       /* conv W[k·k·in_c × out_c] (rows in (ky, kx, c) order); dense W[n_in × n_out] */
 } nvm_layer;
 
 /* One entry of the parameter table. */
 typedef struct {
-    char name[16];         /* "fc1.w" */
+    char name[24];             /* "conv1.w", "fc2.b" */
     size_t offset, count;
-    int rows, cols;        /* shape (a bias is 1 × n) */
+    int rows, cols;            /* shape as stored (a bias is 1 × n) */
     int is_bias;
 } nvm_tensor;
 
 typedef struct {
-    char name[16];         /* "mlp2", "mlp3", "detector" */
+    char name[16];             /* "mlp2", "mlp3", "cnn", "detector" */
+    char spec[NVM_MAX_SPEC];   /* the layer string it was built from (see nvm_arch_parse) */
     int n_layers;
     nvm_layer layers[NVM_MAX_LAYERS];
     int n_tensors;
     nvm_tensor tensors[NVM_MAX_TENSORS];
     size_t n_params;
-    int fe_layers;         /* layers [0, fe_layers) are the feature extractor */
-    size_t fe_params;      /* parameters [0, fe_params) belong to it */
-    int in_dim, classes;
+    int fe_layers;             /* layers [0, fe_layers) are the feature extractor */
+    size_t fe_params;          /* parameters [0, fe_params) belong to it */
+    int in_h, in_w, in_c, classes;
 } nvm_arch;
 
-/* A tanh MLP in → hidden[0] → … → hidden[n_hidden-1] → classes (softmax is in the loss).
- * fe_layers of its layers form the feature extractor (0 for a pure detector). */
-int nvm_arch_mlp(nvm_arch *a, const char *name, int in_dim, const int *hidden, int n_hidden,
-                 int classes, int fe_layers, nvm_err *e);
-/* The paper's nets: "mlp2" = 784–n_fe–10, "mlp3" = 784–n_fe–n_fe–10; FE = all but the last layer. */
-int nvm_arch_named(nvm_arch *a, const char *net, int in_dim, int n_fe, int classes, nvm_err *e);
+/* Builds a network from a spec: layers separated by '-', optionally one '|' instead of a '-' marking
+ * where the feature extractor ends (default: before the first dense layer, or before the last layer
+ * if all are dense):
+ *   c<N>[k<K>][s]  convolution, N filters, K×K (default 3), 'valid' or with s 'same', ReLU
+ *   p              max-pool 2×2, stride 2
+ *   f<N>           dense, N outputs, ReLU        t<N>  dense, N outputs, tanh
+ * The last layer must be dense with `classes` outputs; it has no activation (softmax is in the loss).
+ * Example: "c32-p-c64-p-c64-f64-f10" (the default CNN), "t100-f10" (mlp2 with N_FE = 100). */
+int nvm_arch_parse(nvm_arch *a, const char *name, const char *spec, int in_h, int in_w, int in_c,
+                   int classes, nvm_err *e);
+/* The paper's nets: "mlp2" = in–n_fe–classes, "mlp3" = in–n_fe–n_fe–classes (tanh), "cnn" = spec
+ * (NULL: the default three-conv / two-dense CIFAR-10 network; n_fe is ignored). */
+int nvm_arch_named(nvm_arch *a, const char *net, const char *spec, int n_fe, int in_h, int in_w,
+                   int in_c, int classes, nvm_err *e);
+/* A detector to train from scratch on features of width F: F → nd (act) → classes, or F → classes. */
+int nvm_arch_detector(nvm_arch *a, int F, int nd, nvm_act act, int classes, nvm_err *e);
+
+#define NVM_CNN_SPEC "c32-p-c64-p-c64-f64-f10"
 
 /* Width of the feature extractor's output (the detector's input). */
 int nvm_arch_features(const nvm_arch *a);
+/* Hidden width of the detector (0 if it is a single layer). */
+int nvm_arch_detector_width(const nvm_arch *a);
 /* Multiply-accumulates per sample in layers [first, last). */
 uint64_t nvm_arch_macs(const nvm_arch *a, int first, int last);
+/* Writes "conv 3x3 32, ReLU" style descriptions of layer l into buf. */
+void nvm_layer_describe(const nvm_layer *L, char *buf, size_t n);
 
-/* Glorot-uniform weights (suits tanh) and zero biases; weight i is the stream's value at index i. */
+/* Uniform weights (He for ReLU layers, Glorot otherwise) and zero biases; weight i is the stream's
+ * value at index i. */
 void nvm_arch_init(const nvm_arch *a, float *params, const nvm_stream *s);
 
 /* Activations and gradients for batches of up to max_batch samples, sized once. */
 typedef struct {
     int max_batch;
-    float *act[NVM_MAX_LAYERS + 1];   /* act[0] = input copy, act[l+1] = output of layer l: B × width */
+    float *act[NVM_MAX_LAYERS + 1];   /* act[0] = input copy, act[l+1] = output of layer l: B × n_out */
     float *grad[NVM_MAX_LAYERS + 1];  /* dLoss/d act[l] */
+    float *col[NVM_MAX_LAYERS];       /* conv layers: im2col of their input, kept for the backward pass */
+    float *dcol;                      /* conv backward: gradient of the largest col */
 } nvm_work;
 
 int nvm_work_init(nvm_work *w, const nvm_arch *a, int max_batch);

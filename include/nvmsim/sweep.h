@@ -12,8 +12,9 @@
 #include "nvmsim/train.h"
 
 typedef struct {
-    const char *net;            /* "mlp2" | "mlp3" */
-    const char *dataset;        /* "mnist" */
+    const char *net;            /* "mlp2" | "mlp3" | "cnn" */
+    const char *spec;           /* cnn layer spec (NULL: the default network) */
+    const char *dataset;        /* "mnist" | "cifar10" */
     const int *nfe;             /* feature-extractor widths */
     int n_nfe;
     const int *nd;              /* hidden widths of a fresh detector (detector_new only) */

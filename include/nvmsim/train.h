@@ -6,11 +6,14 @@
 #include "nvmsim/net.h"
 #include "nvmsim/rng.h"
 
+typedef enum { NVM_SGD, NVM_ADAM } nvm_optim;
+
 typedef struct {
     int epochs;
     int batch;
     double lr;          /* initial learning rate; cosine-decayed to lr/20 over the epochs */
-    double momentum;
+    double momentum;    /* SGD only */
+    nvm_optim optim;    /* SGD with momentum, or Adam (β1 0.9, β2 0.999, ε 1e-8) */
 } nvm_train_opts;
 
 /* Called after every epoch (may be NULL): epoch is 1-based, loss the mean training loss. */
@@ -22,6 +25,9 @@ typedef void (*nvm_epoch_fn)(void *ctx, int epoch, int epochs, double loss);
 int nvm_train(const nvm_arch *a, float *params, int first, const float *x, const uint8_t *y, int n,
               const nvm_train_opts *o, nvm_stream shuffle, nvm_compute *cx, nvm_epoch_fn on_epoch,
               void *ctx, nvm_err *e);
+
+/* A batch size for inference that keeps the activations of a (in nvm_work) to tens of MB. */
+int nvm_eval_batch(const nvm_arch *a);
 
 /* Runs layers [first, last) on x[n × in] in chunks of w->max_batch rows; out[n × width] receives the
  * output of layer last-1. */

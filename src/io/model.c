@@ -1,6 +1,6 @@
 /* Model file format v1 (all integers little-endian):
  *   "NVMSIMMD" | u32 version | char net[16] | char dataset[16] | u64 seed | u32 base | f64 test_acc
- *   | u32 in_dim | u32 classes | u32 n_layers | u32 fe_layers | u32 n_out[n_layers]
+ *   | u32 in_h | u32 in_w | u32 in_c | u32 classes | u32 fe_layers | char spec[128] (see nvm_arch_parse)
  *   | u64 n_params | f32 params[n_params] | u32 crc32(all preceding bytes) */
 #define _POSIX_C_SOURCE 200809L
 #include "nvmsim/model.h"
@@ -68,11 +68,12 @@ int nvm_model_save(const char *path, const nvm_model *m, nvm_err *e)
 {
     const nvm_arch *a = &m->arch;
     wbuf b = {0};
-    b.cap = 128 + 4 * (size_t)a->n_layers + 4 * a->n_params;
+    b.cap = 256 + NVM_MAX_SPEC + 4 * a->n_params;
     if (!(b.p = malloc(b.cap)))
         return nvm_fail(e, NVM_ERUNTIME, "%s: out of memory", path);
-    char name[16] = {0}, dataset[16] = {0};
+    char name[16] = {0}, dataset[16] = {0}, spec[NVM_MAX_SPEC] = {0};
     snprintf(name, sizeof name, "%s", a->name);
+    snprintf(spec, sizeof spec, "%s", a->spec);
     snprintf(dataset, sizeof dataset, "%s", m->dataset);
     uint64_t acc_bits;
     memcpy(&acc_bits, &m->test_acc, 8);
@@ -83,12 +84,12 @@ int nvm_model_save(const char *path, const nvm_model *m, nvm_err *e)
     put_u64(&b, m->seed);
     put_u32(&b, m->base);
     put_u64(&b, acc_bits);
-    put_u32(&b, (uint32_t)a->in_dim);
+    put_u32(&b, (uint32_t)a->in_h);
+    put_u32(&b, (uint32_t)a->in_w);
+    put_u32(&b, (uint32_t)a->in_c);
     put_u32(&b, (uint32_t)a->classes);
-    put_u32(&b, (uint32_t)a->n_layers);
     put_u32(&b, (uint32_t)a->fe_layers);
-    for (int l = 0; l < a->n_layers; l++)
-        put_u32(&b, (uint32_t)a->layers[l].n_out);
+    put(&b, spec, NVM_MAX_SPEC);
     put_u64(&b, a->n_params);
     for (size_t i = 0; i < a->n_params; i++) {
         uint32_t v;
@@ -135,8 +136,8 @@ static int take_u64(rbuf *b, uint64_t *v)
 
 static int parse_model(const char *path, rbuf *b, nvm_model *m, nvm_err *e)
 {
-    char magic[8], name[17] = {0}, dataset[17] = {0};
-    uint32_t version, in_dim, classes, n_layers, fe_layers, widths[NVM_MAX_LAYERS];
+    char magic[8], name[17] = {0}, dataset[17] = {0}, spec[NVM_MAX_SPEC + 1] = {0};
+    uint32_t version = 0, in_h, in_w, in_c, classes, fe_layers;
     uint64_t acc_bits, n_params;
     if (b->n < 16 || (take(b, magic, 8), memcmp(magic, NVM_MODEL_MAGIC, 8) != 0))
         return nvm_fail(e, NVM_EDATA, "%s: not an nvmsim model file (expected magic %s)", path,
@@ -153,25 +154,21 @@ static int parse_model(const char *path, rbuf *b, nvm_model *m, nvm_err *e)
         return nvm_fail(e, NVM_EDATA, "%s: checksum mismatch (file truncated or corrupted)", path);
     b->n -= 4;
     if (!take(b, name, 16) || !take(b, dataset, 16) || !take_u64(b, &m->seed) ||
-        !take_u32(b, &m->base) || !take_u64(b, &acc_bits) || !take_u32(b, &in_dim) ||
-        !take_u32(b, &classes) || !take_u32(b, &n_layers) || !take_u32(b, &fe_layers))
+        !take_u32(b, &m->base) || !take_u64(b, &acc_bits) || !take_u32(b, &in_h) ||
+        !take_u32(b, &in_w) || !take_u32(b, &in_c) || !take_u32(b, &classes) ||
+        !take_u32(b, &fe_layers) || !take(b, spec, NVM_MAX_SPEC))
         return nvm_fail(e, NVM_EDATA, "%s: truncated header", path);
-    if (n_layers < 1 || n_layers > NVM_MAX_LAYERS || fe_layers >= n_layers)
-        return nvm_fail(e, NVM_EDATA, "%s: %u layers with %u in the feature extractor is not a valid net",
-                        path, n_layers, fe_layers);
-    for (uint32_t l = 0; l < n_layers; l++)
-        if (!take_u32(b, &widths[l]) || widths[l] < 1 || widths[l] > 100000)
-            return nvm_fail(e, NVM_EDATA, "%s: layer %u width missing or outside 1..100000", path, l + 1);
-    if (in_dim < 1 || in_dim > 100000 || classes != widths[n_layers - 1])
-        return nvm_fail(e, NVM_EDATA, "%s: input width %u / %u classes do not fit the layers", path,
-                        in_dim, classes);
-    int hidden[NVM_MAX_LAYERS];
-    for (uint32_t l = 0; l + 1 < n_layers; l++)
-        hidden[l] = (int)widths[l];
+    if (strcmp(name, "mlp2") != 0 && strcmp(name, "mlp3") != 0 && strcmp(name, "cnn") != 0)
+        return nvm_fail(e, NVM_EDATA, "%s: network '%.16s' is not one nvmsim knows (mlp2, mlp3, cnn)",
+                        path, name);
     nvm_err sub;
-    if (nvm_arch_mlp(&m->arch, name, (int)in_dim, hidden, (int)n_layers - 1, (int)classes,
-                     (int)fe_layers, &sub) != NVM_OK)
-        return nvm_fail(e, NVM_EDATA, "%s: %s", path, sub.msg);
+    if (in_h > 4096 || in_w > 4096 || in_c > 100000 || classes > 100000 ||
+        nvm_arch_parse(&m->arch, name, spec, (int)in_h, (int)in_w, (int)in_c, (int)classes, &sub))
+        return nvm_fail(e, NVM_EDATA, "%s: invalid architecture '%s' for %ux%ux%u inputs, %u classes",
+                        path, spec, in_h, in_w, in_c, classes);
+    if ((int)fe_layers != m->arch.fe_layers)
+        return nvm_fail(e, NVM_EDATA, "%s: feature extractor of %u layers does not match '%s'", path,
+                        fe_layers, spec);
     if (!take_u64(b, &n_params) || n_params != m->arch.n_params)
         return nvm_fail(e, NVM_EDATA, "%s: parameter count does not match the architecture", path);
     if (b->n - b->at != 4 * n_params)
@@ -180,7 +177,7 @@ static int parse_model(const char *path, rbuf *b, nvm_model *m, nvm_err *e)
     if (!(m->params = nvm_alloc_floats(n_params)))
         return nvm_fail(e, NVM_ERUNTIME, "%s: out of memory", path);
     for (size_t i = 0; i < n_params; i++) {
-        uint32_t v;
+        uint32_t v = 0;
         take_u32(b, &v);
         memcpy(&m->params[i], &v, 4);
         if (!isfinite(m->params[i]))

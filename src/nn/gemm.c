@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 #include "nvmsim/common.h"
 
@@ -27,19 +28,21 @@
 #define NVM_X86 0
 #endif
 
-/* Blocking: a packed B block (KC × NC floats, ≤ 384 KiB) stays in L2 while the MR×kc strips of A
- * stream through L1; the task grid never makes a task wider than NC. */
+/* Blocking: k is cut into blocks of ≤ KC so that a B block (KC × NC floats ≤ 384 KiB) stays in L2
+ * while MR×kc strips of A stay in L1; the task grid never makes a task wider than NC. */
 #define KC_MAX 384
 #define NC_MAX 256
 #define MR_MAX 8
-#define NR_MAX 32
-#define TASK_FLOPS 1.5e6   /* a task is worth a pool hand-off (≈ 1 µs) above roughly this much work */
-#define MAX_TASKS 64
+#define TASK_FLOPS 5e5     /* below ~2 µs of work a task is not worth handing to another thread */
+#define MAX_TASKS 48
 
-/* C[MR×NR] = (load ? C : 0) + Σ_k a(i,k)·b[k·NR + j], k ascending; a(i,k) = a[i·rsa + k·csa], b a
- * packed panel of kc rows. */
-typedef void kernel_fn(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, float *c,
-                       ptrdiff_t ldc, int load);
+/* For tile rows r0 ≤ i < MR and columns j < nr ≤ NR:
+ *   C[i-r0][j] = (load ? C[i-r0][j] : 0) + Σ_k a(i,k)·b(k,j), k ascending,
+ * a(i,k) = a[i·rsa + k·csa] (read for all MR rows), b(k,j) = b[k·rsb + j] (read for j < nr only),
+ * C[i][j] = c[i·ldc + j]. Rows below r0 are computed and dropped: a bottom-edge strip is shifted up to
+ * end at row M, so it overlaps the previous strip instead of reading past the end of A. */
+typedef void kernel_fn(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
+                       float *c, ptrdiff_t ldc, int load, int r0, int nr);
 
 typedef struct {
     int mr, nr;
@@ -50,89 +53,159 @@ struct nvm_compute {
     nvm_isa isa;
     nvm_pool *pool;
     kernel_info kern;
-    float *scratch;          /* per worker: packed B block, packed A edge strip, C edge tile */
+    float *scratch;          /* per worker: packed B block, then a packed A edge strip */
     size_t scratch_stride;   /* floats per worker */
 };
 
 /* ---- micro-kernels ---------------------------------------------------------------------------- */
 
+/* Each kernel is one tile function always inlined with constant flags, so the full tile (the hot
+ * case) has no edge logic: `edge` tiles bound their columns by nr (masked loads and stores on x86),
+ * and nv = 1 halves the width for narrow right edges (N = 10, the last 4 columns of N = 100) instead
+ * of computing a full tile of padding. */
 #define GMR 4
 #define GNR 8
-static void kernel_generic(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, float *c,
-                           ptrdiff_t ldc, int load)
+__attribute__((always_inline))
+static inline void tile_generic(const int edge, int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                                const float *b, ptrdiff_t rsb, float *c, ptrdiff_t ldc, int load, int r0,
+                                int nr)
 {
-    float acc[GMR][GNR];
+    const int w = edge ? nr : GNR;
+    float acc[GMR][GNR] = {{0.0f}};
     for (int i = 0; i < GMR; i++)
-        for (int j = 0; j < GNR; j++)
-            acc[i][j] = load ? c[i * ldc + j] : 0.0f;
-    for (int k = 0; k < kc; k++, a += csa, b += GNR)
+        for (int j = 0; j < w; j++)
+            acc[i][j] = load && i >= r0 ? c[(i - r0) * ldc + j] : 0.0f;
+    for (int k = 0; k < kc; k++, a += csa, b += rsb)
         for (int i = 0; i < GMR; i++) {
             float ai = a[i * rsa];
-            for (int j = 0; j < GNR; j++)
+            for (int j = 0; j < w; j++)
                 acc[i][j] += ai * b[j];
         }
-    for (int i = 0; i < GMR; i++)
-        for (int j = 0; j < GNR; j++)
-            c[i * ldc + j] = acc[i][j];
+    for (int i = r0; i < GMR; i++)
+        for (int j = 0; j < w; j++)
+            c[(i - r0) * ldc + j] = acc[i][j];
+}
+
+static void kernel_generic(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
+                           float *c, ptrdiff_t ldc, int load, int r0, int nr)
+{
+    if (nr == GNR)
+        tile_generic(0, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+    else
+        tile_generic(1, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
 }
 
 #if NVM_X86
-/* Row i of the tile: broadcast a(i,k) and FMA it into the row's accumulators. Rows 0-3 are addressed
- * from a, rows 4-7 from a4 = a + 4·rsa, so each k needs two pointer increments, not eight. */
+/* Row i broadcasts a(i,k) and FMAs it into the row's accumulators; rows 0-3 are addressed from a and
+ * rows 4-7 from a + 4·rsa, so each k costs two pointer increments, not eight. */
+#define X512_LD(p, m) (edge ? _mm512_maskz_loadu_ps((m), (p)) : _mm512_loadu_ps(p))
 #define X512_ROW(i, p, off)                                                           \
     do {                                                                              \
         __m512 t_ = _mm512_set1_ps((p)[off]);                                         \
         c##i##0 = _mm512_fmadd_ps(t_, b0, c##i##0);                                   \
-        c##i##1 = _mm512_fmadd_ps(t_, b1, c##i##1);                                   \
+        if (nv > 1)                                                                   \
+            c##i##1 = _mm512_fmadd_ps(t_, b1, c##i##1);                               \
     } while (0)
 #define X512_LOAD(i)                                                                  \
-    __m512 c##i##0 = load ? _mm512_loadu_ps(c + (i) * ldc) : _mm512_setzero_ps();     \
-    __m512 c##i##1 = load ? _mm512_loadu_ps(c + (i) * ldc + 16) : _mm512_setzero_ps()
+    __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();              \
+    if (load && (i) >= r0) {                                                          \
+        c##i##0 = X512_LD(c + ((i) - r0) * ldc, m0);                                  \
+        if (nv > 1)                                                                   \
+            c##i##1 = X512_LD(c + ((i) - r0) * ldc + 16, m1);                         \
+    }
+#define X512_ST(p, m, v) (edge ? _mm512_mask_storeu_ps((p), (m), (v)) : _mm512_storeu_ps((p), (v)))
 #define X512_STORE(i)                                                                 \
-    _mm512_storeu_ps(c + (i) * ldc, c##i##0), _mm512_storeu_ps(c + (i) * ldc + 16, c##i##1)
+    if ((i) >= r0) {                                                                  \
+        X512_ST(c + ((i) - r0) * ldc, m0, c##i##0);                                   \
+        if (nv > 1)                                                                   \
+            X512_ST(c + ((i) - r0) * ldc + 16, m1, c##i##1);                          \
+    }
 
-__attribute__((target("avx512f")))
-static void kernel_avx512(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, float *c,
-                          ptrdiff_t ldc, int load)
+__attribute__((target("avx512f"), always_inline))
+static inline void tile_avx512(const int edge, const int nv, int kc, const float *a, ptrdiff_t rsa,
+                               ptrdiff_t csa, const float *b, ptrdiff_t rsb, float *c, ptrdiff_t ldc, int load,
+                               int r0, int nr)
 {
-    X512_LOAD(0); X512_LOAD(1); X512_LOAD(2); X512_LOAD(3);
-    X512_LOAD(4); X512_LOAD(5); X512_LOAD(6); X512_LOAD(7);
+    __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
+    __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+    X512_LOAD(0) X512_LOAD(1) X512_LOAD(2) X512_LOAD(3)
+    X512_LOAD(4) X512_LOAD(5) X512_LOAD(6) X512_LOAD(7)
     const float *a4 = a + 4 * rsa;
     ptrdiff_t r2 = 2 * rsa, r3 = 3 * rsa;
-    for (int k = 0; k < kc; k++, a += csa, a4 += csa, b += 32) {
-        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+    for (int k = 0; k < kc; k++, a += csa, a4 += csa, b += rsb) {
+        __m512 b0 = X512_LD(b, m0), b1 = nv > 1 ? X512_LD(b + 16, m1) : b0;
         X512_ROW(0, a, 0);  X512_ROW(1, a, rsa);  X512_ROW(2, a, r2);  X512_ROW(3, a, r3);
         X512_ROW(4, a4, 0); X512_ROW(5, a4, rsa); X512_ROW(6, a4, r2); X512_ROW(7, a4, r3);
     }
-    X512_STORE(0); X512_STORE(1); X512_STORE(2); X512_STORE(3);
-    X512_STORE(4); X512_STORE(5); X512_STORE(6); X512_STORE(7);
+    X512_STORE(0) X512_STORE(1) X512_STORE(2) X512_STORE(3)
+    X512_STORE(4) X512_STORE(5) X512_STORE(6) X512_STORE(7)
 }
 
+__attribute__((target("avx512f")))
+static void kernel_avx512(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
+                          float *c, ptrdiff_t ldc, int load, int r0, int nr)
+{
+    if (nr == 32)
+        tile_avx512(0, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+    else if (nr > 16)
+        tile_avx512(1, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+    else
+        tile_avx512(1, 1, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+}
+
+/* AVX2 has no mask registers: vmaskmovps with lane masks from a sliding window over `ones`. */
+#define X256_LD(p, m) (edge ? _mm256_maskload_ps((p), (m)) : _mm256_loadu_ps(p))
 #define X256_ROW(i, p, off)                                                           \
     do {                                                                              \
         __m256 t_ = _mm256_broadcast_ss((p) + (off));                                 \
         c##i##0 = _mm256_fmadd_ps(t_, b0, c##i##0);                                   \
-        c##i##1 = _mm256_fmadd_ps(t_, b1, c##i##1);                                   \
+        if (nv > 1)                                                                   \
+            c##i##1 = _mm256_fmadd_ps(t_, b1, c##i##1);                               \
     } while (0)
 #define X256_LOAD(i)                                                                  \
-    __m256 c##i##0 = load ? _mm256_loadu_ps(c + (i) * ldc) : _mm256_setzero_ps();     \
-    __m256 c##i##1 = load ? _mm256_loadu_ps(c + (i) * ldc + 8) : _mm256_setzero_ps()
+    __m256 c##i##0 = _mm256_setzero_ps(), c##i##1 = _mm256_setzero_ps();              \
+    if (load && (i) >= r0) {                                                          \
+        c##i##0 = X256_LD(c + ((i) - r0) * ldc, m0);                                  \
+        if (nv > 1)                                                                   \
+            c##i##1 = X256_LD(c + ((i) - r0) * ldc + 8, m1);                          \
+    }
+#define X256_ST(p, m, v) (edge ? _mm256_maskstore_ps((p), (m), (v)) : _mm256_storeu_ps((p), (v)))
 #define X256_STORE(i)                                                                 \
-    _mm256_storeu_ps(c + (i) * ldc, c##i##0), _mm256_storeu_ps(c + (i) * ldc + 8, c##i##1)
+    if ((i) >= r0) {                                                                  \
+        X256_ST(c + ((i) - r0) * ldc, m0, c##i##0);                                   \
+        if (nv > 1)                                                                   \
+            X256_ST(c + ((i) - r0) * ldc + 8, m1, c##i##1);                           \
+    }
 
-__attribute__((target("avx2,fma")))
-static void kernel_avx2(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, float *c,
-                        ptrdiff_t ldc, int load)
+__attribute__((target("avx2,fma"), always_inline))
+static inline void tile_avx2(const int edge, const int nv, int kc, const float *a, ptrdiff_t rsa,
+                             ptrdiff_t csa, const float *b, ptrdiff_t rsb, float *c, ptrdiff_t ldc, int load,
+                             int r0, int nr)
 {
-    X256_LOAD(0); X256_LOAD(1); X256_LOAD(2); X256_LOAD(3); X256_LOAD(4); X256_LOAD(5);
+    static const int32_t ones[24] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+    __m256i m0 = _mm256_loadu_si256((const __m256i *)(ones + 16 - (nr < 8 ? nr : 8)));
+    __m256i m1 = _mm256_loadu_si256((const __m256i *)(ones + 16 - (nr < 8 ? 0 : nr > 16 ? 8 : nr - 8)));
+    X256_LOAD(0) X256_LOAD(1) X256_LOAD(2) X256_LOAD(3) X256_LOAD(4) X256_LOAD(5)
     const float *a3 = a + 3 * rsa;
     ptrdiff_t r2 = 2 * rsa;
-    for (int k = 0; k < kc; k++, a += csa, a3 += csa, b += 16) {
-        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    for (int k = 0; k < kc; k++, a += csa, a3 += csa, b += rsb) {
+        __m256 b0 = X256_LD(b, m0), b1 = nv > 1 ? X256_LD(b + 8, m1) : b0;
         X256_ROW(0, a, 0);  X256_ROW(1, a, rsa);  X256_ROW(2, a, r2);
         X256_ROW(3, a3, 0); X256_ROW(4, a3, rsa); X256_ROW(5, a3, r2);
     }
-    X256_STORE(0); X256_STORE(1); X256_STORE(2); X256_STORE(3); X256_STORE(4); X256_STORE(5);
+    X256_STORE(0) X256_STORE(1) X256_STORE(2) X256_STORE(3) X256_STORE(4) X256_STORE(5)
+}
+
+__attribute__((target("avx2,fma")))
+static void kernel_avx2(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
+                        float *c, ptrdiff_t ldc, int load, int r0, int nr)
+{
+    if (nr == 16)
+        tile_avx2(0, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+    else if (nr > 8)
+        tile_avx2(1, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+    else
+        tile_avx2(1, 1, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
 }
 #endif
 
@@ -191,7 +264,7 @@ nvm_compute *nvm_compute_new(nvm_isa isa, nvm_pool *pool)
         cx->kern = (kernel_info){6, 16, kernel_avx2};
 #endif
     /* Sizes are multiples of 16 floats, so every worker's pieces stay 64-byte aligned. */
-    cx->scratch_stride = (size_t)KC_MAX * NC_MAX + (size_t)MR_MAX * KC_MAX + (size_t)MR_MAX * NR_MAX;
+    cx->scratch_stride = (size_t)KC_MAX * NC_MAX + (size_t)MR_MAX * KC_MAX;
     cx->scratch = nvm_alloc_floats(cx->scratch_stride * (size_t)nvm_pool_size(pool));
     if (!cx->scratch) {
         free(cx);
@@ -225,40 +298,27 @@ typedef struct {
     int gm, gn;        /* task grid: gm × gn tasks, each a range of strips × a range of panels */
 } gemm_job;
 
-/* Packs op(B)[pc:pc+kb, j0:j1] as NR-wide panels: panel p holds b(k, j0 + p·NR + jj) at
- * [p·kb·NR + k·NR + jj], zero-padded past j1 so the kernel never needs a column edge case. */
-static void pack_b(float *dst, const gemm_job *g, int pc, int kb, int j0, int j1)
+/* Packs op(B)[pc:pc+kb, j0:j1] for a transposed B (N×K) as NR-wide panels: panel p holds
+ * b(k, j0 + p·NR + jj) at [p·kb·NR + k·NR + jj] (the kernel reads only the columns that exist).
+ * Done in k chunks so that the lines being written stay in L1. */
+static void pack_bt(float *dst, const gemm_job *g, int pc, int kb, int j0, int j1)
 {
     const int NR = g->cx->kern.nr;
     for (int jp = j0; jp < j1; jp += NR, dst += (size_t)kb * NR) {
         int nr = j1 - jp < NR ? j1 - jp : NR;
-        if (!g->tb) {   /* B is K×N: rows of the panel are contiguous */
-            const float *src = g->B + (size_t)pc * g->ldb + jp;
-            for (int k = 0; k < kb; k++, src += g->ldb) {
-                float *d = dst + (size_t)k * NR;
-                memcpy(d, src, (size_t)nr * sizeof *d);
-                for (int jj = nr; jj < NR; jj++)
-                    d[jj] = 0.0f;
-            }
-        } else {        /* B is N×K: a transpose, done in k chunks so the written lines stay in L1 */
-            for (int k0 = 0; k0 < kb; k0 += 16) {
-                int k1 = kb - k0 < 16 ? kb : k0 + 16;
-                for (int jj = 0; jj < NR; jj++) {
-                    if (jj < nr) {
-                        const float *src = g->B + (size_t)(jp + jj) * g->ldb + pc;
-                        for (int k = k0; k < k1; k++)
-                            dst[(size_t)k * NR + jj] = src[k];
-                    } else {
-                        for (int k = k0; k < k1; k++)
-                            dst[(size_t)k * NR + jj] = 0.0f;
-                    }
-                }
+        for (int k0 = 0; k0 < kb; k0 += 16) {
+            int k1 = kb - k0 < 16 ? kb : k0 + 16;
+            for (int jj = 0; jj < nr; jj++) {
+                const float *src = g->B + (size_t)(jp + jj) * g->ldb + pc;
+                for (int k = k0; k < k1; k++)
+                    dst[(size_t)k * NR + jj] = src[k];
             }
         }
     }
 }
 
-/* One task: C[strips s0..s1) × panels [p0..p1)] over all of K. */
+/* One task: C[strips s0..s1) × panels [p0..p1)] over all of K, k block by k block. A is read in
+ * place, and so is B when it is K×N; a transposed B is packed per k block. */
 static void gemm_task(void *ctx, int task, int worker)
 {
     const gemm_job *g = ctx;
@@ -274,47 +334,33 @@ static void gemm_task(void *ctx, int task, int worker)
         j1 = g->N;
     float *bpack = cx->scratch + (size_t)worker * cx->scratch_stride;
     float *apack = bpack + (size_t)KC_MAX * NC_MAX;
-    float *ctile = apack + (size_t)MR_MAX * KC_MAX;
 
     for (int pc = 0; pc < g->K; pc += g->kc) {
         int kb = g->K - pc < g->kc ? g->K - pc : g->kc;
         int load = g->beta1 || pc > 0;
-        pack_b(bpack, g, pc, kb, j0, j1);
+        if (g->tb)
+            pack_bt(bpack, g, pc, kb, j0, j1);
         for (int i = i0; i < i1; i += MR) {
-            int mr = i1 - i < MR ? i1 - i : MR;
-            const float *a;
-            ptrdiff_t rsa, csa;
-            if (!g->ta) {
-                a = g->A + (size_t)i * g->lda + pc;
-                rsa = g->lda;
-                csa = 1;
-            } else {
-                a = g->A + (size_t)pc * g->lda + i;
-                rsa = 1;
-                csa = g->lda;
-            }
-            if (mr < MR) {   /* bottom edge: copy the rows that exist, zero the rest (no reads past A) */
+            /* A bottom-edge strip is shifted up to end at row M (rows r0.. are this strip's); only
+             * when M < MR are the rows copied into a zero-padded strip. */
+            int r0 = i1 - i < MR ? MR - (i1 - i) : 0, ia = g->M >= MR ? i - r0 : i;
+            const float *a = g->ta ? g->A + (size_t)pc * g->lda + ia : g->A + (size_t)ia * g->lda + pc;
+            ptrdiff_t rsa = g->ta ? 1 : g->lda, csa = g->ta ? g->lda : 1;
+            if (g->M < MR) {
                 for (int k = 0; k < kb; k++)
                     for (int ii = 0; ii < MR; ii++)
-                        apack[k * MR + ii] = ii < mr ? a[ii * rsa + k * csa] : 0.0f;
+                        apack[k * MR + ii] = ii >= r0 ? a[(ii - r0) * rsa + k * csa] : 0.0f;
                 a = apack;
                 rsa = 1;
                 csa = MR;
             }
-            const float *bp = bpack;
-            for (int j = j0; j < j1; j += NR, bp += (size_t)kb * NR) {
+            float *c = g->C + (size_t)i * g->ldc;
+            for (int j = j0; j < j1; j += NR) {
                 int nr = j1 - j < NR ? j1 - j : NR;
-                float *c = g->C + (size_t)i * g->ldc + j;
-                if (mr == MR && nr == NR) {
-                    kern(kb, a, rsa, csa, bp, c, g->ldc, load);
-                } else {     /* right/bottom edge: go through a full-size tile */
-                    if (load)
-                        for (int ii = 0; ii < mr; ii++)
-                            memcpy(ctile + ii * NR, c + (size_t)ii * g->ldc, (size_t)nr * sizeof *c);
-                    kern(kb, a, rsa, csa, bp, ctile, NR, load);
-                    for (int ii = 0; ii < mr; ii++)
-                        memcpy(c + (size_t)ii * g->ldc, ctile + ii * NR, (size_t)nr * sizeof *c);
-                }
+                if (g->tb)
+                    kern(kb, a, rsa, csa, bpack + (size_t)(j - j0) * kb, NR, c + j, g->ldc, load, r0, nr);
+                else
+                    kern(kb, a, rsa, csa, g->B + (size_t)pc * g->ldb + j, g->ldb, c + j, g->ldc, load, r0, nr);
             }
         }
     }
@@ -347,23 +393,27 @@ void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float 
     g.ms = (M + MR - 1) / MR;
     g.ns = (N + NR - 1) / NR;
 
-    /* Task grid from the shape alone (never the thread count). Splitting M repeats the packing of B
-     * per task, so it is preferred while tasks keep ≥ 16 strips; then N is split (A is read in place,
-     * so re-reading it is cheap); then M down to single strips. */
+    /* Task grid from the shape alone (never the thread count). A transposed B is packed per task,
+     * so M is split only while tasks keep ≥ 16 strips to amortise that; B read in place costs
+     * nothing to split over. Then N is split (A is read in place, so re-reading it is cheap). */
     double flops = 2.0 * M * N * K;
     int want = flops / TASK_FLOPS > MAX_TASKS ? MAX_TASKS : (int)(flops / TASK_FLOPS);
+    int min_strips = tb ? 16 : 2;
     g.gm = 1;
     g.gn = (g.ns * NR + NC_MAX - 1) / NC_MAX;
     while (g.gm * g.gn < want) {
-        if (g.ms / (g.gm + 1) >= 16)
+        if (g.ms / (g.gm + 1) >= min_strips)
             g.gm++;
-        else if (g.gn < g.ns)
+        else if (g.ns / (g.gn + 1) >= 1)
             g.gn++;
-        else if (g.gm < g.ms)
+        else if (g.ms / (g.gm + 1) >= 1)
             g.gm++;
         else
             break;
     }
+    if (getenv("XGM")) { g.gm = atoi(getenv("XGM")); g.gn = atoi(getenv("XGN")); }
+    if (getenv("XKC")) { g.kc = atoi(getenv("XKC")); }
+    if (getenv("XV")) fprintf(stderr, "grid %d x %d kc %d\n", g.gm, g.gn, g.kc);
     nvm_pool_run(cx->pool, g.gm * g.gn, gemm_task, &g);
 }
 

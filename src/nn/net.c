@@ -1,13 +1,15 @@
-/* Architectures, the parameter table, initialisation and the activation workspace. */
+/* Architectures from layer specs, the parameter table, initialisation and the activation workspace. */
 #include "nvmsim/net.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-
-#define NVM_MAX_WIDTH 100000
+#define MAX_WIDTH 100000
+#define MAX_SIDE 4096
+#define MAX_PARAMS ((size_t)1 << 28)
 
 static void add_tensor(nvm_arch *a, const char *layer, const char *suffix, size_t count, int rows,
                        int cols, int is_bias)
@@ -22,72 +24,216 @@ static void add_tensor(nvm_arch *a, const char *layer, const char *suffix, size_
     a->n_params += count;
 }
 
-int nvm_arch_mlp(nvm_arch *a, const char *name, int in_dim, const int *hidden, int n_hidden,
-                 int classes, int fe_layers, nvm_err *e)
+/* Appends a layer to a, given its kind and options; shapes follow from the previous layer. */
+static int add_layer(nvm_arch *a, nvm_kind kind, nvm_act act, int n, int k, int same, int *n_conv,
+                     int *n_fc, const char *tok, nvm_err *e)
 {
-    memset(a, 0, sizeof *a);
-    snprintf(a->name, sizeof a->name, "%s", name);
-    if (n_hidden < 0 || n_hidden + 1 > NVM_MAX_LAYERS)
-        return nvm_fail(e, NVM_EUSAGE, "%s: %d hidden layers, at most %d supported", name, n_hidden,
-                        NVM_MAX_LAYERS - 1);
-    int width = in_dim;
-    for (int l = 0; l <= n_hidden; l++) {
-        int out = l < n_hidden ? hidden[l] : classes;
-        if (width < 1 || out < 1 || width > NVM_MAX_WIDTH || out > NVM_MAX_WIDTH)
-            return nvm_fail(e, NVM_EUSAGE, "%s: layer %d has width %d -> %d; widths must be 1..%d",
-                            name, l + 1, width, out, NVM_MAX_WIDTH);
-        char lname[8];
-        snprintf(lname, sizeof lname, "fc%d", l + 1);
-        nvm_layer *L = &a->layers[l];
-        L->n_in = width;
-        L->n_out = out;
-        L->act = l < n_hidden ? NVM_ACT_TANH : NVM_ACT_NONE;
-        L->w_off = a->n_params;
-        add_tensor(a, lname, "w", (size_t)width * (size_t)out, width, out, 0);
-        L->b_off = a->n_params;
-        add_tensor(a, lname, "b", (size_t)out, 1, out, 1);
-        width = out;
+    if (a->n_layers == NVM_MAX_LAYERS)
+        return nvm_fail(e, NVM_EUSAGE, "--arch %s: more than %d layers", a->spec, NVM_MAX_LAYERS);
+    nvm_layer *L = &a->layers[a->n_layers];
+    const nvm_layer *P = a->n_layers ? &a->layers[a->n_layers - 1] : NULL;
+    memset(L, 0, sizeof *L);
+    L->kind = kind;
+    L->act = act;
+    L->in_h = P ? P->out_h : a->in_h;
+    L->in_w = P ? P->out_w : a->in_w;
+    L->in_c = P ? P->out_c : a->in_c;
+    char lname[16];
+    if (kind == NVM_CONV) {
+        if (n < 1 || n > MAX_WIDTH || k < 1 || k > 15 || k % 2 == 0)
+            return nvm_fail(e, NVM_EUSAGE, "--arch %s: '%s' needs 1..%d filters and an odd kernel 1..15",
+                            a->spec, tok, MAX_WIDTH);
+        L->k = k;
+        L->pad = same ? k / 2 : 0;
+        L->out_h = L->in_h + 2 * L->pad - k + 1;
+        L->out_w = L->in_w + 2 * L->pad - k + 1;
+        L->out_c = n;
+        if (L->out_h < 1 || L->out_w < 1)
+            return nvm_fail(e, NVM_EUSAGE, "--arch %s: '%s' gets a %dx%d input, smaller than its kernel",
+                            a->spec, tok, L->in_h, L->in_w);
+        snprintf(lname, sizeof lname, "conv%d", ++*n_conv);
+    } else if (kind == NVM_POOL) {
+        if (L->in_h < 2 || L->in_w < 2)
+            return nvm_fail(e, NVM_EUSAGE, "--arch %s: 'p' gets a %dx%d input, too small to pool",
+                            a->spec, L->in_h, L->in_w);
+        L->out_h = L->in_h / 2;
+        L->out_w = L->in_w / 2;
+        L->out_c = L->in_c;
+    } else {
+        if (n < 1 || n > MAX_WIDTH)
+            return nvm_fail(e, NVM_EUSAGE, "--arch %s: '%s' needs 1..%d outputs", a->spec, tok, MAX_WIDTH);
+        L->in_c = L->in_h * L->in_w * L->in_c;   /* flatten */
+        L->in_h = L->in_w = 1;
+        L->out_h = L->out_w = 1;
+        L->out_c = n;
+        snprintf(lname, sizeof lname, "fc%d", ++*n_fc);
     }
-    a->n_layers = n_hidden + 1;
-    a->fe_layers = fe_layers;
-    a->fe_params = fe_layers > 0 ? a->layers[fe_layers].w_off : 0;
-    a->in_dim = in_dim;
-    a->classes = classes;
+    L->n_in = L->in_h * L->in_w * L->in_c;
+    L->n_out = L->out_h * L->out_w * L->out_c;
+    if (kind != NVM_POOL) {
+        size_t rows = kind == NVM_CONV ? (size_t)k * k * L->in_c : (size_t)L->n_in;
+        if (rows * (size_t)L->out_c > MAX_PARAMS - a->n_params)
+            return nvm_fail(e, NVM_EUSAGE, "--arch %s: more than %zu parameters", a->spec, MAX_PARAMS);
+        L->w_off = a->n_params;
+        add_tensor(a, lname, "w", rows * (size_t)L->out_c, (int)rows, L->out_c, 0);
+        L->b_off = a->n_params;
+        add_tensor(a, lname, "b", (size_t)L->out_c, 1, L->out_c, 1);
+    }
+    a->n_layers++;
     return NVM_OK;
 }
 
-int nvm_arch_named(nvm_arch *a, const char *net, int in_dim, int n_fe, int classes, nvm_err *e)
+int nvm_arch_parse(nvm_arch *a, const char *name, const char *spec, int in_h, int in_w, int in_c,
+                   int classes, nvm_err *e)
 {
-    int hidden[2] = {n_fe, n_fe};
+    memset(a, 0, sizeof *a);
+    snprintf(a->name, sizeof a->name, "%s", name);
+    if (strlen(spec) >= NVM_MAX_SPEC)
+        return nvm_fail(e, NVM_EUSAGE, "--arch: spec longer than %d characters", NVM_MAX_SPEC - 1);
+    snprintf(a->spec, sizeof a->spec, "%s", spec);
+    if (in_h < 1 || in_w < 1 || in_c < 1 || in_h > MAX_SIDE || in_w > MAX_SIDE || in_c > MAX_WIDTH ||
+        classes < 2 || classes > MAX_WIDTH)
+        return nvm_fail(e, NVM_EDATA, "%s: input %dx%dx%d with %d classes is out of range", name, in_h,
+                        in_w, in_c, classes);
+    a->in_h = in_h, a->in_w = in_w, a->in_c = in_c, a->classes = classes;
+    int n_conv = 0, n_fc = 0, fe_mark = -1, rc;
+    const char *p = spec;
+    char tok[32];
+    for (;;) {
+        size_t len = strcspn(p, "-|");
+        if (len == 0 || len >= sizeof tok)
+            return nvm_fail(e, NVM_EUSAGE, "--arch %s: empty or overlong layer at offset %d (expected "
+                            "e.g. c32-p-c64-p-c64-f64-f10)", spec, (int)(p - spec));
+        memcpy(tok, p, len);
+        tok[len] = '\0';
+        char *end;
+        long n = 0, k = 3;
+        int same = 0;
+        nvm_kind kind = NVM_DENSE;
+        nvm_act act = NVM_ACT_RELU;
+        if (tok[0] == 'p' && !tok[1]) {
+            kind = NVM_POOL, act = NVM_ACT_NONE, end = tok + 1;
+        } else if ((tok[0] == 'c' || tok[0] == 'f' || tok[0] == 't') && isdigit((unsigned char)tok[1])) {
+            kind = tok[0] == 'c' ? NVM_CONV : NVM_DENSE;
+            act = tok[0] == 't' ? NVM_ACT_TANH : NVM_ACT_RELU;
+            n = strtol(tok + 1, &end, 10);
+            if (kind == NVM_CONV && *end == 'k' && isdigit((unsigned char)end[1]))
+                k = strtol(end + 1, &end, 10);
+            if (kind == NVM_CONV && *end == 's')
+                same = 1, end++;
+        } else {
+            end = tok;
+        }
+        if (*end)
+            return nvm_fail(e, NVM_EUSAGE, "--arch %s: cannot read layer '%s' (expected c<N>[k<K>][s], p, "
+                            "f<N> or t<N>)", spec, tok);
+        if (n > MAX_WIDTH || k > 15)
+            n = -1;
+        if ((rc = add_layer(a, kind, act, (int)n, (int)k, same, &n_conv, &n_fc, tok, e)))
+            return rc;
+        p += len;
+        if (*p == '|') {
+            if (fe_mark >= 0)
+                return nvm_fail(e, NVM_EUSAGE, "--arch %s: more than one '|'", spec);
+            fe_mark = a->n_layers;
+        }
+        if (!*p++)
+            break;
+    }
+    nvm_layer *last = &a->layers[a->n_layers - 1];
+    if (last->kind != NVM_DENSE || last->out_c != classes)
+        return nvm_fail(e, NVM_EUSAGE, "--arch %s: the last layer must be dense with %d outputs (f%d)",
+                        spec, classes, classes);
+    last->act = NVM_ACT_NONE;
+    int first_dense = 0;
+    while (a->layers[first_dense].kind != NVM_DENSE)
+        first_dense++;
+    for (int l = first_dense; l < a->n_layers; l++)
+        if (a->layers[l].kind != NVM_DENSE)
+            return nvm_fail(e, NVM_EUSAGE, "--arch %s: convolution or pooling after a dense layer", spec);
+    a->fe_layers = fe_mark >= 0 ? fe_mark : first_dense > 0 ? first_dense : a->n_layers - 1;
+    if (a->fe_layers >= a->n_layers)
+        return nvm_fail(e, NVM_EUSAGE, "--arch %s: '|' leaves no detector", spec);
+    a->fe_params = a->fe_layers > 0 ? a->layers[a->fe_layers].w_off : 0;
+    return NVM_OK;
+}
+
+int nvm_arch_named(nvm_arch *a, const char *net, const char *spec, int n_fe, int in_h, int in_w,
+                   int in_c, int classes, nvm_err *e)
+{
+    char buf[NVM_MAX_SPEC];
     if (strcmp(net, "mlp2") == 0)
-        return nvm_arch_mlp(a, net, in_dim, hidden, 1, classes, 1, e);
-    if (strcmp(net, "mlp3") == 0)
-        return nvm_arch_mlp(a, net, in_dim, hidden, 2, classes, 2, e);
-    return nvm_fail(e, NVM_EUSAGE, "--net %s: unknown network (expected mlp2 or mlp3)", net);
+        snprintf(buf, sizeof buf, "t%d-f%d", n_fe, classes);
+    else if (strcmp(net, "mlp3") == 0)
+        snprintf(buf, sizeof buf, "t%d-t%d-f%d", n_fe, n_fe, classes);
+    else if (strcmp(net, "cnn") == 0)
+        snprintf(buf, sizeof buf, "%s", spec ? spec : NVM_CNN_SPEC);
+    else
+        return nvm_fail(e, NVM_EUSAGE, "--net %s: unknown network (expected mlp2, mlp3 or cnn)", net);
+    if (n_fe < 1 || n_fe > MAX_WIDTH)
+        return nvm_fail(e, NVM_EUSAGE, "--nfe %d: expected 1..%d", n_fe, MAX_WIDTH);
+    return nvm_arch_parse(a, net, buf, in_h, in_w, in_c, classes, e);
+}
+
+int nvm_arch_detector(nvm_arch *a, int F, int nd, nvm_act act, int classes, nvm_err *e)
+{
+    char buf[NVM_MAX_SPEC];
+    if (nd > 0)
+        snprintf(buf, sizeof buf, "%c%d|f%d", act == NVM_ACT_TANH ? 't' : 'f', nd, classes);
+    else
+        snprintf(buf, sizeof buf, "f%d", classes);
+    int rc = nvm_arch_parse(a, "detector", buf, 1, 1, F, classes, e);
+    a->fe_layers = 0;   /* all of it is trained */
+    a->fe_params = 0;
+    return rc;
 }
 
 int nvm_arch_features(const nvm_arch *a)
 {
-    return a->fe_layers > 0 ? a->layers[a->fe_layers - 1].n_out : a->in_dim;
+    return a->fe_layers > 0 ? a->layers[a->fe_layers - 1].n_out : a->layers[0].n_in;
+}
+
+int nvm_arch_detector_width(const nvm_arch *a)
+{
+    return a->n_layers - a->fe_layers > 1 ? a->layers[a->fe_layers].n_out : 0;
 }
 
 uint64_t nvm_arch_macs(const nvm_arch *a, int first, int last)
 {
     uint64_t macs = 0;
-    for (int l = first; l < last; l++)
-        macs += (uint64_t)a->layers[l].n_in * (uint64_t)a->layers[l].n_out;
+    for (int l = first; l < last; l++) {
+        const nvm_layer *L = &a->layers[l];
+        if (L->kind == NVM_CONV)
+            macs += (uint64_t)L->out_h * L->out_w * L->out_c * L->k * L->k * L->in_c;
+        else if (L->kind == NVM_DENSE)
+            macs += (uint64_t)L->n_in * L->n_out;
+    }
     return macs;
+}
+
+void nvm_layer_describe(const nvm_layer *L, char *buf, size_t n)
+{
+    static const char *ACT[] = {"", ", tanh", ", ReLU"};
+    if (L->kind == NVM_CONV)
+        snprintf(buf, n, "conv %dx%d %d%s%s", L->k, L->k, L->out_c, L->pad ? " same" : "", ACT[L->act]);
+    else if (L->kind == NVM_POOL)
+        snprintf(buf, n, "max-pool 2x2");
+    else
+        snprintf(buf, n, "dense %d%s", L->out_c, ACT[L->act]);
 }
 
 void nvm_arch_init(const nvm_arch *a, float *params, const nvm_stream *s)
 {
     for (int l = 0; l < a->n_layers; l++) {
         const nvm_layer *L = &a->layers[l];
-        double limit = sqrt(6.0 / (L->n_in + L->n_out));
-        size_t nw = (size_t)L->n_in * (size_t)L->n_out;
+        if (L->kind == NVM_POOL)
+            continue;
+        size_t fan_in = L->kind == NVM_CONV ? (size_t)L->k * L->k * L->in_c : (size_t)L->n_in;
+        size_t nw = fan_in * (size_t)L->out_c;
+        double limit = L->act == NVM_ACT_RELU ? sqrt(6.0 / fan_in) : sqrt(6.0 / (fan_in + L->out_c));
         for (size_t i = 0; i < nw; i++)
             params[L->w_off + i] = (float)((2.0 * nvm_uniform(s, L->w_off + i) - 1.0) * limit);
-        memset(params + L->b_off, 0, (size_t)L->n_out * sizeof(float));
+        memset(params + L->b_off, 0, (size_t)L->out_c * sizeof(float));
     }
 }
 
@@ -95,17 +241,27 @@ int nvm_work_init(nvm_work *w, const nvm_arch *a, int max_batch)
 {
     memset(w, 0, sizeof *w);
     w->max_batch = max_batch;
+    size_t max_col = 0;
     for (int l = 0; l <= a->n_layers; l++) {
-        int width = l == 0 ? a->layers[0].n_in : a->layers[l - 1].n_out;
-        size_t n = (size_t)max_batch * (size_t)width;
+        size_t n = (size_t)max_batch * (size_t)(l == 0 ? a->layers[0].n_in : a->layers[l - 1].n_out);
         w->act[l] = nvm_alloc_floats(n);
         w->grad[l] = nvm_alloc_floats(n);
-        if (!w->act[l] || !w->grad[l]) {
-            nvm_work_free(w);
-            return NVM_ERUNTIME;
+        if (!w->act[l] || !w->grad[l])
+            goto fail;
+        const nvm_layer *L = &a->layers[l];
+        if (l < a->n_layers && L->kind == NVM_CONV) {
+            size_t col = (size_t)max_batch * L->out_h * L->out_w * L->k * L->k * L->in_c;
+            max_col = col > max_col ? col : max_col;
+            if (!(w->col[l] = nvm_alloc_floats(col)))
+                goto fail;
         }
     }
+    if (max_col && !(w->dcol = nvm_alloc_floats(max_col)))
+        goto fail;
     return NVM_OK;
+fail:
+    nvm_work_free(w);
+    return NVM_ERUNTIME;
 }
 
 void nvm_work_free(nvm_work *w)
@@ -113,6 +269,9 @@ void nvm_work_free(nvm_work *w)
     for (int l = 0; l <= NVM_MAX_LAYERS; l++) {
         free(w->act[l]);
         free(w->grad[l]);
+        if (l < NVM_MAX_LAYERS)
+            free(w->col[l]);
     }
+    free(w->dcol);
     memset(w, 0, sizeof *w);
 }

@@ -12,13 +12,12 @@
 #include "nvmsim/noise.h"
 #include "nvmsim/report.h"
 
-#define EVAL_BATCH 512
 #define CSV_HEADER "net,dataset,n_fe,n_d,detector,noise,alpha,base,chip,acc_clean,acc_degraded,acc_retrained"
 
 /* Scratch of one pool worker, sized once per base network. */
 typedef struct {
     nvm_compute *cx;
-    nvm_work work;             /* base network, EVAL_BATCH rows */
+    nvm_work work;             /* base network, nvm_eval_batch rows */
     float *deg;                /* degraded parameter block */
     float *ftrain, *ftest;     /* cached feature-extractor outputs: n × F */
     float *det;                /* fresh detector parameters */
@@ -54,7 +53,7 @@ static int worker_init(worker *w, const nvm_arch *a, int n_train, int n_test, si
     w->ftrain = nvm_alloc_floats((size_t)n_train * F);
     w->ftest = nvm_alloc_floats((size_t)n_test * F);
     w->det = nvm_alloc_floats(det_params);
-    if (nvm_work_init(&w->work, a, EVAL_BATCH) != NVM_OK || !w->cx || !w->deg || !w->ftrain ||
+    if (nvm_work_init(&w->work, a, nvm_eval_batch(a)) != NVM_OK || !w->cx || !w->deg || !w->ftrain ||
         !w->ftest || !w->det)
         return NVM_ERUNTIME;
     return NVM_OK;
@@ -70,10 +69,11 @@ static void worker_free(worker *w)
     free(w->det);
 }
 
-/* The fresh detector F → nd → classes (nd = 0: a single softmax layer). */
-static int detector_arch(nvm_arch *d, int F, int nd, int classes, nvm_err *e)
+/* The fresh detector F → nd → classes (nd = 0: a single softmax layer), with the base network's
+ * hidden activation (tanh for the MLPs, ReLU for the CNN). */
+static int detector_arch(nvm_arch *d, const nvm_arch *base, int nd, nvm_err *e)
 {
-    return nvm_arch_mlp(d, "detector", F, &nd, nd > 0 ? 1 : 0, classes, 0, e);
+    return nvm_arch_detector(d, nvm_arch_features(base), nd, base->layers[0].act, base->classes, e);
 }
 
 /* One cell: degrade, extract features once, measure, retrain the detector(s), measure. */
@@ -81,7 +81,7 @@ static int run_cell(grid *g, worker *w, int cell, nvm_err *e)
 {
     const nvm_sweep_cfg *cfg = g->cfg;
     const nvm_arch *a = g->arch;
-    const int chip = cell / cfg->n_alpha, fe = a->fe_layers, F = nvm_arch_features(a);
+    const int chip = cell / cfg->n_alpha, fe = a->fe_layers;
     nvm_chip c = {cfg->seed, (uint32_t)g->base, (uint32_t)chip, cfg->degrade_biases};
     nvm_degrade_gauss(a, g->params, w->deg, cfg->alphas[cell % cfg->n_alpha], &c);
     nvm_run_layers(a, w->deg, 0, fe, g->train->x, g->train->n, w->ftrain, &w->work, w->cx);
@@ -100,14 +100,14 @@ static int run_cell(grid *g, worker *w, int cell, nvm_err *e)
         } else {
             nvm_arch d;
             nvm_work dw;
-            if ((rc = detector_arch(&d, F, cfg->nd[k], a->classes, e)) != NVM_OK)
+            if ((rc = detector_arch(&d, a, cfg->nd[k], e)) != NVM_OK)
                 return rc;
             nvm_stream init = nvm_stream_make(cfg->seed, NVM_RNG_DET_INIT, (uint32_t)g->base,
                                               (uint32_t)chip);
             nvm_arch_init(&d, w->det, &init);
             rc = nvm_train(&d, w->det, 0, w->ftrain, g->train->y, g->train->n, &cfg->retrain, shuffle,
                            w->cx, NULL, NULL, e);
-            if (rc == NVM_OK && nvm_work_init(&dw, &d, EVAL_BATCH) == NVM_OK) {
+            if (rc == NVM_OK && nvm_work_init(&dw, &d, nvm_eval_batch(&d)) == NVM_OK) {
                 *acc = nvm_accuracy(&d, w->det, 0, w->ftest, g->test->y, g->test->n, &dw, w->cx);
                 nvm_work_free(&dw);
             } else if (rc == NVM_OK) {
@@ -129,7 +129,7 @@ static void flush_rows(grid *g)
         char alpha[32], line[512];
         nvm_format_double(cfg->alphas[ai], alpha);
         for (int k = 0; k < cfg->n_nd; k++) {
-            int nd = cfg->detector_new ? cfg->nd[k] : 0;
+            int nd = cfg->detector_new ? cfg->nd[k] : nvm_arch_detector_width(g->arch);
             double ret = g->acc_ret[(size_t)cell * cfg->n_nd + k];
             snprintf(line, sizeof line, "%s,%s,%d,%d,%s,gauss,%s,%d,%d,%.6f,%.6f,%.6f\n", cfg->net,
                      cfg->dataset, nvm_arch_features(g->arch), nd, cfg->detector_new ? "new" : "last",
@@ -247,7 +247,8 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
         nvm_arch a;
         if (cfg->model)
             a = cfg->model->arch;
-        else if ((rc = nvm_arch_named(&a, cfg->net, train->dim, cfg->nfe[fi], train->classes, e)))
+        else if ((rc = nvm_arch_named(&a, cfg->net, cfg->spec, cfg->nfe[fi], train->h, train->w, train->c,
+                                       train->classes, e)))
             break;
         if (fi == 0)
             stats->fe_mac_share = (double)nvm_arch_macs(&a, 0, a.fe_layers) /
@@ -255,7 +256,7 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
         free(params);
         nvm_arch d;
         if (!(params = nvm_alloc_floats(a.n_params)) ||
-            (rc = detector_arch(&d, nvm_arch_features(&a), max_nd, a.classes, e)) != NVM_OK) {
+            (rc = detector_arch(&d, &a, max_nd, e)) != NVM_OK) {
             rc = rc ? rc : nvm_fail(e, NVM_ERUNTIME, "out of memory");
             break;
         }

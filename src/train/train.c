@@ -19,11 +19,14 @@ int nvm_train(const nvm_arch *a, float *params, int first, const float *x, const
     const int L = a->n_layers, in = a->layers[first].n_in, C = a->classes;
     const size_t lo = a->layers[first].w_off, np = a->n_params - lo;   /* the trained slice */
     nvm_work w;
+    /* Optimiser state has its own blocks, in the parameter layout: SGD velocity, or Adam's moments. */
     float *grads = nvm_alloc_floats(a->n_params), *vel = nvm_alloc_floats(a->n_params);
+    float *sq = o->optim == NVM_ADAM ? nvm_alloc_floats(a->n_params) : NULL;
     int *perm = nvm_alloc((size_t)n, sizeof *perm);
     uint8_t *yb = nvm_alloc((size_t)o->batch, 1);
     int rc = NVM_OK;
-    if (nvm_work_init(&w, a, o->batch) || !grads || !vel || !perm || !yb) {
+    long step = 0;
+    if (nvm_work_init(&w, a, o->batch) || !grads || !vel || !perm || !yb || (o->optim == NVM_ADAM && !sq)) {
         rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for training (%d samples, batch %d)", n, o->batch);
         goto done;
     }
@@ -45,9 +48,19 @@ int nvm_train(const nvm_arch *a, float *params, int first, const float *x, const
             /* Gradient and velocity blocks share the parameter layout; only the trained slice is used. */
             memset(grads + lo, 0, np * sizeof(float));
             nvm_backward(a, params, grads, &w, first, L, B, cx);
-            for (size_t i = lo; i < a->n_params; i++) {
-                vel[i] = mu * vel[i] + grads[i];
-                params[i] -= lr * vel[i];
+            if (o->optim == NVM_ADAM) {
+                step++;
+                const float c1 = (float)(1 - pow(0.9, (double)step)), c2 = (float)(1 - pow(0.999, (double)step));
+                for (size_t i = lo; i < a->n_params; i++) {
+                    vel[i] = 0.9f * vel[i] + 0.1f * grads[i];
+                    sq[i] = 0.999f * sq[i] + 0.001f * grads[i] * grads[i];
+                    params[i] -= lr * (vel[i] / c1) / (sqrtf(sq[i] / c2) + 1e-8f);
+                }
+            } else {
+                for (size_t i = lo; i < a->n_params; i++) {
+                    vel[i] = mu * vel[i] + grads[i];
+                    params[i] -= lr * vel[i];
+                }
             }
         }
         double loss = loss_sum / n;
@@ -64,9 +77,23 @@ done:
     nvm_work_free(&w);
     free(grads);
     free(vel);
+    free(sq);
     free(perm);
     free(yb);
     return rc;
+}
+
+int nvm_eval_batch(const nvm_arch *a)
+{
+    size_t floats = a->layers[0].n_in;   /* per sample: activations, gradients and im2col rows */
+    for (int l = 0; l < a->n_layers; l++) {
+        const nvm_layer *L = &a->layers[l];
+        floats += 2 * (size_t)L->n_out;
+        if (L->kind == NVM_CONV)
+            floats += 2 * (size_t)L->out_h * L->out_w * L->k * L->k * L->in_c;
+    }
+    size_t b = ((size_t)16 << 20) / floats;   /* about 64 MB */
+    return b < 16 ? 16 : b > 512 ? 512 : (int)b;
 }
 
 void nvm_run_layers(const nvm_arch *a, const float *params, int first, int last, const float *x,

@@ -1,0 +1,114 @@
+/* Architecture specs: the default CNN's shapes and size, every malformed spec, and the layer kernels'
+ * identities (col2im is the adjoint of im2col; max-pool against a naive loop). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "../src/nn/layers.h"
+
+static void default_cnn(void)
+{
+    nvm_arch a;
+    nvm_err e;
+    CHECK(nvm_arch_named(&a, "cnn", NULL, 100, 32, 32, 3, 10, &e) == NVM_OK);
+    CHECK(a.n_params == 122570);
+    CHECK(a.n_layers == 7 && a.fe_layers == 5);
+    CHECK(nvm_arch_features(&a) == 1024);
+    CHECK(nvm_arch_detector_width(&a) == 64);
+    CHECK(a.layers[0].out_h == 30 && a.layers[1].out_h == 15 && a.layers[2].out_h == 13);
+    CHECK(a.layers[3].out_h == 6 && a.layers[4].out_h == 4 && a.layers[4].out_c == 64);
+    CHECK(a.fe_params == 3 * 3 * 3 * 32 + 32 + 3 * 3 * 32 * 64 + 64 + 3 * 3 * 64 * 64 + 64);
+    uint64_t fe = nvm_arch_macs(&a, 0, a.fe_layers), all = nvm_arch_macs(&a, 0, a.n_layers);
+    CHECK(fe == 30 * 30 * 32 * 27 + 13 * 13 * 64 * 288 + 4 * 4 * 64 * 576);
+    CHECK(all - fe == 1024 * 64 + 64 * 10);
+
+    CHECK(nvm_arch_parse(&a, "cnn", "c32s-p-c64s-p-c64-f64-f10", 32, 32, 3, 10, &e) == NVM_OK);
+    CHECK(a.layers[0].out_h == 32 && a.layers[0].pad == 1 && nvm_arch_features(&a) == 6 * 6 * 64);
+    CHECK(nvm_arch_parse(&a, "cnn", "c8k5-p|c16-f10", 32, 32, 3, 10, &e) == NVM_OK);
+    CHECK(a.fe_layers == 2 && a.layers[0].k == 5 && a.layers[0].out_h == 28);
+    CHECK(nvm_arch_parse(&a, "mlp2", "t100-f10", 28, 28, 1, 10, &e) == NVM_OK);
+    CHECK(a.fe_layers == 1 && a.n_params == 784 * 100 + 100 + 1010);
+}
+
+static void bad_specs(void)
+{
+    const char *bad[] = {"", "c32", "c32-p-f64", "x3-f10", "c-f10", "c32k4-f10", "c32k2-f10", "p-p-p-p-p-p-f10",
+                         "c0-f10", "f10-c3-f10", "c3--f10", "c3-f10-", "c3|p|f10", "f10|", "c99999999-f10",
+                         "c3k99-f10", "c3-f11", "t10-p-f10", "c3ss-f10", "c40k31-f10"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        nvm_arch a;
+        nvm_err e = {{0}};
+        int rc = nvm_arch_parse(&a, "cnn", bad[i], 32, 32, 3, 10, &e);
+        CHECK(rc == NVM_EUSAGE);
+        CHECK(strstr(e.msg, "--arch") != NULL);
+        if (rc != NVM_EUSAGE)
+            fprintf(stderr, "accepted bad spec '%s'\n", bad[i]);
+    }
+}
+
+static double dot(const float *a, const float *b, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)a[i] * b[i];
+    return s;
+}
+
+static void kernels(void)
+{
+    nvm_arch a;
+    nvm_err e;
+    CHECK(nvm_arch_parse(&a, "t", "c5s-p-c3-f4", 7, 7, 3, 4, &e) == NVM_OK);
+    const int B = 2;
+    nvm_stream s = nvm_stream_make(1, NVM_RNG_INIT, 1, 1);
+    for (int l = 0; l < 3; l += 2) {   /* the 'same' and the 'valid' convolution */
+        const nvm_layer *L = &a.layers[l];
+        size_t nx = (size_t)B * L->n_in, nc = (size_t)B * L->out_h * L->out_w * L->k * L->k * L->in_c;
+        float *x = nvm_alloc_floats(nx), *col = nvm_alloc_floats(nc), *dcol = nvm_alloc_floats(nc),
+              *dx = nvm_alloc_floats(nx);
+        for (size_t i = 0; i < nx; i++)
+            x[i] = (float)nvm_normal(&s, i);
+        for (size_t i = 0; i < nc; i++)
+            dcol[i] = (float)nvm_normal(&s, 100000 + i);
+        nvm_im2col(L, x, col, B);
+        nvm_col2im(L, dcol, dx, B);
+        /* <im2col(x), dcol> = <x, col2im(dcol)> */
+        CHECK_NEAR(dot(col, dcol, nc), dot(x, dx, nx), 1e-3 * (1 + fabs(dot(col, dcol, nc))));
+        free(x), free(col), free(dcol), free(dx);
+    }
+    const nvm_layer *P = &a.layers[1];   /* 7×7×5 → 3×3×5: the odd last row and column are dropped */
+    CHECK(P->out_h == 3 && P->out_w == 3);
+    float in[2 * 7 * 7 * 5], out[2 * 3 * 3 * 5], dout[2 * 3 * 3 * 5], din[2 * 7 * 7 * 5];
+    for (int i = 0; i < 2 * 245; i++)
+        in[i] = (float)nvm_normal(&s, 200000 + (uint64_t)i);
+    for (int i = 0; i < 2 * 45; i++)
+        dout[i] = 1.0f + (float)i;
+    nvm_maxpool_forward(P, in, out, B);
+    nvm_maxpool_backward(P, in, out, dout, din, B);
+    int good = 1;
+    double routed = 0;
+    for (int b = 0; b < B; b++)
+        for (int oy = 0; oy < 3; oy++)
+            for (int ox = 0; ox < 3; ox++)
+                for (int c = 0; c < 5; c++) {
+                    float m = -1e30f;
+                    for (int dy = 0; dy < 2; dy++)
+                        for (int dx2 = 0; dx2 < 2; dx2++) {
+                            float v = in[((b * 7 + 2 * oy + dy) * 7 + 2 * ox + dx2) * 5 + c];
+                            m = v > m ? v : m;
+                        }
+                    good &= out[((b * 3 + oy) * 3 + ox) * 5 + c] == m;
+                }
+    for (int i = 0; i < 2 * 245; i++)
+        routed += din[i];
+    CHECK(good);
+    CHECK_NEAR(routed, 90 * 91 / 2.0, 1e-3);   /* every output's gradient lands exactly once */
+}
+
+int main(void)
+{
+    default_cnn();
+    bad_specs();
+    kernels();
+    return check_report("arch");
+}
