@@ -31,15 +31,15 @@ $(BUILD)/tests/%: tests/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -MMD -MP -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
-$(BUILD)/tests/mkmnist: tests/mkmnist.c
+$(BUILD)/tests/mkdata: tests/mkdata.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $<
 
 # Unit tests (each a program), then the command-line tests (which add a smoke sweep on real MNIST
 # when NVMSIM_DATA points at it).
-test: nvmsim $(TEST_BINS) $(BUILD)/tests/mkmnist
+test: nvmsim $(TEST_BINS) $(BUILD)/tests/mkdata
 	@set -e; for t in $(TEST_BINS); do $$t; done
-	@sh tests/cli.sh ./nvmsim $(BUILD)/tests/mkmnist
+	@sh tests/cli.sh ./nvmsim $(BUILD)/tests/mkdata
 
 # Finds MNIST (in $$NVMSIM_DATA or ./data), fetching it into ./data if absent, then runs the paper's sweep.
 run: nvmsim

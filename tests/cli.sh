@@ -1,10 +1,10 @@
 #!/bin/sh
 # Command-line tests: help, exit codes and one-line errors for bad input, determinism across thread
-# counts, alpha = 0 exactness, train/eval/sweep agreement; a smoke sweep on real MNIST if NVMSIM_DATA
-# has it.   Usage: tests/cli.sh ./nvmsim build/tests/mkmnist
+# counts, alpha = 0 exactness, train/eval/sweep agreement, the cnn; a smoke sweep on real MNIST if
+# NVMSIM_DATA has it.   Usage: tests/cli.sh ./nvmsim build/tests/mkdata
 set -u
 NVMSIM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-MKMNIST=$2
+MKDATA=$2
 T=$(mktemp -d /tmp/nvmsim-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fails=0 checks=0
@@ -26,7 +26,7 @@ expect() {
     fi
 }
 
-"$MKMNIST" "$T/syn" 400 200 || { echo "cli.sh: cannot make synthetic data" >&2; exit 1; }
+"$MKDATA" "$T/syn" 400 200 || { echo "cli.sh: cannot make synthetic data" >&2; exit 1; }
 D="--data $T/syn"
 
 # Help and version.
@@ -96,6 +96,18 @@ got=$("$NVMSIM" eval $D --model "$T/m.nvm" --alpha 0.5 --chip 1 | sed -n 's/.*te
 "$NVMSIM" sweep $D --nfe 16 --epochs 2 --alpha 0,1 --detector new --nd 0,8 --retrain-epochs 2 \
     --out "$T/n.csv" >/dev/null 2>&1 || bad "sweep --detector new"
 [ "$(cut -d, -f4,5 "$T/n.csv" | sort -u | tr '\n' ' ')" = "0,new 8,new n_d,detector " ] && ok || bad "n_d/detector columns"
+
+# The cnn on the synthetic CIFAR-format set: learns, is thread-independent, reports its spec.
+C="$D --net cnn --arch c8-p-c16-p-c16-f16-f10 --epochs 8 --lr 0.003 --alpha 0,0.5,1 --retrain-epochs 1"
+"$NVMSIM" sweep $C --threads 1 --out "$T/c1.csv" >/dev/null 2>"$T/err" || bad "cnn sweep: $(cat "$T/err")"
+"$NVMSIM" sweep $C --threads 2 --out "$T/c2.csv" >/dev/null 2>&1 || bad "cnn sweep (threads 2)"
+cmp -s "$T/c1.csv" "$T/c2.csv" && ok || bad "cnn CSV differs across --threads 1/2"
+awk -F, 'NR == 2 && ($1 != "cnn" || $2 != "cifar10" || $3 != 256 || $4 != 16 || $10 < 0.5) { exit 1 }' "$T/c1.csv" \
+    && ok || bad "cnn row: $(sed -n 2p "$T/c1.csv")"
+"$NVMSIM" info --arch c32-p-c64-p-c64-f64-f10 | grep -q "parameters: 122570" && ok || bad "info --arch: parameter count"
+expect 2 "arch c32-q-f10: cannot read layer 'q'" info --arch c32-q-f10
+expect 2 "use it with --net cnn" sweep $D --net mlp2 --arch c8-f10
+expect 2 "optim rmsprop" train $D --optim rmsprop
 
 # Real MNIST, first few hundred images, when available.
 if [ -n "${NVMSIM_DATA:-}" ] && { [ -e "$NVMSIM_DATA/mnist/train-images-idx3-ubyte.gz" ] || [ -e "$NVMSIM_DATA/train-images-idx3-ubyte.gz" ] || [ -e "$NVMSIM_DATA/mnist/train-images-idx3-ubyte" ]; }; then

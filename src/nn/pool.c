@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,16 +21,17 @@
 #define SPIN_NS 200000
 
 struct nvm_pool {
+    /* The two words every task touches get a cache line each, apart from the read-mostly fields. */
+    _Alignas(64) _Atomic uint64_t work;   /* generation << 32 | next task index */
+    _Alignas(64) _Atomic int completed;   /* tasks of the current run finished */
+    _Alignas(64) _Atomic(nvm_task_fn) fn; /* the current run's job, published by the release store of */
+    _Atomic(void *) ctx;                  /* work; atomic only because a late helper may read them while */
+    _Atomic int ntasks;                   /* the next run writes them (its claim then fails) */
+    _Atomic int stop;
+    _Atomic int sleepers;                 /* helpers blocked on wake */
+    _Atomic int caller_waiting;           /* the caller is blocked on done */
     int nthreads;
     pthread_t *threads;
-    _Atomic uint64_t work;           /* generation << 32 | next task index */
-    _Atomic(nvm_task_fn) fn;         /* the current run's job, published by the release store of work; */
-    _Atomic(void *) ctx;             /* atomic only because a late helper may read them while the next */
-    _Atomic int ntasks;              /* run writes them (its claim then fails, so the values are unused) */
-    _Atomic int completed;           /* tasks of the current run finished */
-    _Atomic int stop;
-    _Atomic int sleepers;            /* helpers blocked on wake */
-    _Atomic int caller_waiting;      /* the caller is blocked on done */
     pthread_mutex_t mu;
     pthread_cond_t wake, done;
 };
@@ -115,9 +117,10 @@ nvm_pool *nvm_pool_new(int nthreads)
 {
     if (nthreads < 1)
         nthreads = 1;
-    nvm_pool *p = calloc(1, sizeof *p);
-    if (!p)
+    void *mem = NULL;
+    if (posix_memalign(&mem, 64, sizeof(nvm_pool)) != 0)   /* the cache-line alignment above */
         return NULL;
+    nvm_pool *p = memset(mem, 0, sizeof(nvm_pool));
     p->nthreads = nthreads;
     atomic_init(&p->work, 0);
     atomic_init(&p->fn, NULL);
