@@ -6,7 +6,7 @@
 
 #include "nvmsim/cli.h"
 
-enum { T = NVM_CMD_TRAIN, E = NVM_CMD_EVAL, S = NVM_CMD_SWEEP, I = NVM_CMD_INFO };
+enum { T = NVM_CMD_TRAIN, E = NVM_CMD_EVAL, S = NVM_CMD_SWEEP, I = NVM_CMD_INFO, BN = NVM_CMD_BENCH };
 
 typedef struct {
     const char *name, *arg;
@@ -15,14 +15,15 @@ typedef struct {
 } flag_def;
 
 static const flag_def FLAGS[] = {
-    {"--net", "NAME", T | S | I,
+    {"--net", "NAME", T | S | I | BN,
      "mlp2 (784-N_FE-10, MNIST), mlp3 (784-N_FE-N_FE-10, MNIST) or cnn (CIFAR-10) [mlp2]"},
-    {"--nfe", "LIST", T | S | I, "MLP feature-extractor width N_FE (sweep: a list, e.g. 10,20,50) [100]"},
-    {"--arch", "SPEC", T | S | I,
+    {"--nfe", "LIST", T | S | I | BN, "MLP feature-extractor width N_FE (sweep: a list, e.g. 10,20,50) [100]"},
+    {"--arch", "SPEC", T | S | I | BN,
      "cnn layers, e.g. c32-p-c64-p-c64-f64-f10 (the default): c<N>[k<K>][s] conv\n"
      "                        (s = 'same' padding), p 2x2 max-pool, f<N> dense ReLU, t<N> dense tanh,\n"
      "                        '|' instead of '-' ends the feature extractor [before the first dense]"},
     {"--dataset", "NAME", I, "data set to summarise: mnist or cifar10 [mnist]"},
+    {"--images", "N", BN, "synthetic samples timed, scaled to a full epoch [MLP 60000, cnn 8192]"},
     {"--alpha", "RANGE", E | S,
      "programming error a in g(w) = (1 + a*eps)*w: START:STOP:STEP (STOP included) or a list\n"
      "                        [sweep 0:1:0.05; eval 0]"},
@@ -35,17 +36,17 @@ static const flag_def FLAGS[] = {
     {"--retrain-lr", "X", S, "learning rate of detector retraining [sgd 0.02, adam 0.0005]"},
     {"--degrade-biases", "yes|no", E | S, "apply g() to feature-extractor biases too [yes]"},
     {"--epochs", "N", T | S, "training epochs of the base network [MLP 15, cnn 12]"},
-    {"--optim", "NAME", T | S, "sgd (with momentum) or adam, base and detector [MLP sgd, cnn adam]"},
-    {"--lr", "X", T | S, "initial learning rate, cosine-decayed to lr/20 [sgd 0.05, adam 0.001]"},
+    {"--optim", "NAME", T | S | BN, "sgd (with momentum) or adam, base and detector [MLP sgd, cnn adam]"},
+    {"--lr", "X", T | S | BN, "initial learning rate, cosine-decayed to lr/20 [sgd 0.05, adam 0.001]"},
     {"--momentum", "X", T | S, "SGD momentum [0.9]"},
-    {"--batch", "N", T | S, "mini-batch size (base network and detector) [MLP 32, cnn 64]"},
+    {"--batch", "N", T | S | BN, "mini-batch size (base network and detector) [MLP 32, cnn 64]"},
     {"--seed", "S", T | E | S, "seed of every random draw [1; eval: the model's]"},
     {"--model", "FILE", E | S | I, "a model file written by `nvmsim train`"},
     {"--out", "FILE", T | S, "output: model file [model.nvm]; sweep CSV [results/<net>.csv]"},
     {"--data", "DIR", T | E | S | I, "data folder [$NVMSIM_DATA, else ./data]: DIR/mnist/, DIR/cifar-10-batches-bin/"},
     {"--train-limit", "N", T | E | S | I, "use only the first N training samples [all]"},
     {"--test-limit", "N", T | E | S | I, "use only the first N test samples [all]"},
-    {"--threads", "N", T | E | S | I, "worker threads [online cores]; results never depend on it"},
+    {"--threads", "N", T | E | S | I | BN, "worker threads [online cores]; results never depend on it"},
 };
 #define N_FLAGS (int)(sizeof FLAGS / sizeof FLAGS[0])
 _Static_assert(N_FLAGS <= NVM_MAX_FLAGS, "raise NVM_MAX_FLAGS");
@@ -145,6 +146,10 @@ static const char *ABOUT[] = {
         "One chip's eps is reused for every alpha. Writes a CSV row per (n_fe, n_d, base, chip, alpha),\n"
         "a JSON sidecar <out>.json, and a summary table on stdout. Rows are flushed as cells finish\n"
         "(into <out>.part, renamed to <out> when complete); Ctrl-C keeps the finished rows.\n",
+    [NVM_CMD_BENCH] = "Usage: nvmsim bench [--net NAME] [FLAGS]\n"
+                      "Times one training epoch on synthetic inputs (and cnn inference), printed like\n"
+                      "../shared/bench/torch_ref.py for a side-by-side comparison, then GEMM GFLOP/s against\n"
+                      "this machine's measured FMA peak.\n",
     [NVM_CMD_INFO] = "Usage: nvmsim info [--dataset NAME | --model FILE | --net NAME | --arch SPEC]\n"
                      "Summary of a data set (files, checksums, counts, pixel statistics), of a model file, or\n"
                      "of an architecture: layers, shapes, parameters, multiply-accumulates per layer and the\n"
@@ -159,6 +164,7 @@ static const char *EXAMPLES[] = {
                       "  nvmsim sweep --net mlp3 --nfe 10,20,50,100,200 --runs 100 --out results/mlp3.csv\n"
                       "  nvmsim sweep --net mlp2 --nfe 100 --detector new --nd 0,100 --alpha 0,0.5,1\n"
                       "  nvmsim sweep --net cnn --alpha 0:1:0.05 --runs 10\n",
+    [NVM_CMD_BENCH] = "  nvmsim bench --net cnn --batch 64 --optim adam --threads 2\n",
     [NVM_CMD_INFO] = "  nvmsim info --data ../shared/data --dataset cifar10\n  nvmsim info --model mlp3.nvm\n"
                      "  nvmsim info --arch c32s-p-c64s-p-c64-f64-f10\n",
 };
@@ -181,7 +187,8 @@ void nvm_args_usage(void)
            "          retrain the detector, write CSV + JSON sidecar + a summary table\n"
            "  train   train a network and save a model file\n"
            "  eval    accuracy of a model file, optionally degraded (--alpha A --chip K)\n"
-           "  info    summary of the data set, or of a model file\n\n"
+           "  info    summary of a data set, a model file or an architecture (--arch)\n"
+           "  bench   training / inference speed, comparable with PyTorch (torch_ref.py)\n\n"
            "  --version, --help\n\n"
            "Exit codes: 0 ok; 2 bad command line; 3 bad input file (data, model); 4 run failed (memory,\n"
            "write error, training diverged); 130 interrupted (finished rows kept in <out>.part).\n",

@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include "nvmsim/args.h"
+#include "nvmsim/bench.h"
 #include "nvmsim/cli.h"
 #include "nvmsim/data.h"
 #include "nvmsim/model.h"
 #include "nvmsim/noise.h"
 #include "nvmsim/report.h"
+#include "nvmsim/session.h"
 #include "nvmsim/sidecar.h"
 #include "nvmsim/sweep.h"
 
@@ -26,109 +28,6 @@ static void on_signal(int sig)
     signal(sig, SIG_DFL);   /* a second Ctrl-C ends the process at once; rows on disk are whole */
 }
 
-static const char *data_dir(const nvm_args *a)
-{
-    const char *d = nvm_arg(a, "--data");
-    if (!d)
-        d = getenv("NVMSIM_DATA");
-    return d && *d ? d : "data";
-}
-
-/* Which network a command works on: its name, the cnn's layer spec, and so its data set. */
-typedef struct {
-    const char *net;    /* "mlp2" | "mlp3" | "cnn" */
-    const char *spec;   /* --arch (cnn only), NULL for the default */
-    int cifar;          /* 1: CIFAR-10 (cnn), 0: MNIST (MLPs) */
-} net_choice;
-
-static int choose_net(const nvm_args *a, net_choice *n, nvm_err *e)
-{
-    n->spec = nvm_arg(a, "--arch");
-    n->net = nvm_arg(a, "--net") ? nvm_arg(a, "--net") : n->spec ? "cnn" : "mlp2";
-    n->cifar = strcmp(n->net, "cnn") == 0;
-    if (!n->cifar && strcmp(n->net, "mlp2") != 0 && strcmp(n->net, "mlp3") != 0)
-        return nvm_fail(e, NVM_EUSAGE, "--net %s: unknown network (expected mlp2, mlp3 or cnn)", n->net);
-    if (n->spec && !n->cifar)
-        return nvm_fail(e, NVM_EUSAGE, "--arch describes the cnn's layers; use it with --net cnn");
-    if (n->cifar && nvm_arg(a, "--nfe"))
-        return nvm_fail(e, NVM_EUSAGE, "--nfe sets the MLPs' width; the cnn's layers come from --arch");
-    return NVM_OK;
-}
-
-/* Settings shared by every command that reads a data set and computes. */
-typedef struct {
-    int train_limit, test_limit, threads, n_files;
-    const char *dataset;   /* "mnist" | "cifar10" */
-    nvm_dataset train, test;
-    nvm_file_info files[6];
-    nvm_pool *pool;
-    nvm_isa isa;
-} session;
-
-static int session_open(session *s, const nvm_args *a, int cifar, nvm_err *e)
-{
-    memset(s, 0, sizeof *s);
-    int rc;
-    if ((rc = nvm_arg_int(a, "--train-limit", 0, 1, 10000000, &s->train_limit, e)) ||
-        (rc = nvm_arg_int(a, "--test-limit", 0, 1, 10000000, &s->test_limit, e)) ||
-        (rc = nvm_arg_int(a, "--threads", nvm_online_cores(), 1, 256, &s->threads, e)))
-        return rc;
-    s->dataset = cifar ? "cifar10" : "mnist";
-    s->n_files = cifar ? 6 : 4;
-    rc = cifar ? nvm_cifar_load(data_dir(a), s->train_limit, s->test_limit, &s->train, &s->test,
-                                s->files, e)
-               : nvm_mnist_load(data_dir(a), s->train_limit, s->test_limit, &s->train, &s->test,
-                                s->files, e);
-    if (rc != NVM_OK)
-        return rc;
-    if (cifar && (nvm_dataset_to_hwc(&s->train) || nvm_dataset_to_hwc(&s->test)))
-        return nvm_fail(e, NVM_ERUNTIME, "out of memory");
-    s->isa = nvm_isa_detect();
-    if (s->threads > 1 && !(s->pool = nvm_pool_new(s->threads)))
-        return nvm_fail(e, NVM_ERUNTIME, "cannot start %d threads; try --threads 1", s->threads);
-    return NVM_OK;
-}
-
-static void session_close(session *s)
-{
-    nvm_dataset_free(&s->train);
-    nvm_dataset_free(&s->test);
-    nvm_pool_free(s->pool);
-}
-
-/* Base-network training settings; the defaults differ between the MLPs (SGD) and the cnn (Adam). */
-static int train_opts(const nvm_args *a, int cnn, nvm_train_opts *o, nvm_err *e)
-{
-    const char *opt = nvm_arg(a, "--optim") ? nvm_arg(a, "--optim") : cnn ? "adam" : "sgd";
-    if (strcmp(opt, "sgd") != 0 && strcmp(opt, "adam") != 0)
-        return nvm_fail(e, NVM_EUSAGE, "--optim %s: expected sgd or adam", opt);
-    o->optim = opt[0] == 'a' ? NVM_ADAM : NVM_SGD;
-    int rc;
-    if ((rc = nvm_arg_int(a, "--epochs", cnn ? 12 : 15, 1, 10000, &o->epochs, e)) ||
-        (rc = nvm_arg_int(a, "--batch", cnn ? 64 : 32, 1, 65536, &o->batch, e)) ||
-        (rc = nvm_arg_double(a, "--lr", o->optim == NVM_ADAM ? 0.001 : 0.05, 1e-9, 100, &o->lr, e)) ||
-        (rc = nvm_arg_double(a, "--momentum", 0.9, 0, 0.999, &o->momentum, e)))
-        return rc;
-    return NVM_OK;
-}
-
-static int arg_seed(const nvm_args *a, uint64_t def, uint64_t *seed, nvm_err *e)
-{
-    const char *v = nvm_arg(a, "--seed");
-    *seed = def;
-    return v ? nvm_parse_u64("--seed", v, seed, e) : NVM_OK;
-}
-
-/* The architecture of a net_choice for inputs of shape h×w×c; for the cnn *nfe becomes the width of
- * its features (it names the network's init stream, as N_FE does for the MLPs). */
-static int build_arch(nvm_arch *arch, const net_choice *n, int *nfe, int h, int w, int c, nvm_err *e)
-{
-    int rc = nvm_arch_named(arch, n->net, n->spec, *nfe, h, w, c, 10, e);
-    if (rc == NVM_OK && n->cifar)
-        *nfe = nvm_arch_features(arch);
-    return rc;
-}
-
 static void print_epoch(void *ctx, int epoch, int epochs, double loss)
 {
     double *t0 = ctx;
@@ -140,18 +39,18 @@ static void print_epoch(void *ctx, int epoch, int epochs, double loss)
 static int cmd_train(const nvm_args *a, nvm_err *e)
 {
     const char *out = nvm_arg(a, "--out") ? nvm_arg(a, "--out") : "model.nvm";
-    net_choice n;
+    nvm_net_choice n;
     nvm_train_opts o;
     nvm_model m = {0};
     int nfe, rc;
-    if ((rc = choose_net(a, &n, e)) || (rc = train_opts(a, n.cifar, &o, e)) ||
-        (rc = nvm_arg_int(a, "--nfe", 100, 1, 100000, &nfe, e)) || (rc = arg_seed(a, 1, &m.seed, e)))
+    if ((rc = nvm_choose_net(a, &n, e)) || (rc = nvm_train_defaults(a, n.cifar, &o, e)) ||
+        (rc = nvm_arg_int(a, "--nfe", 100, 1, 100000, &nfe, e)) || (rc = nvm_arg_seed(a, 1, &m.seed, e)))
         return rc;
-    session s;
+    nvm_session s;
     nvm_compute *cx = NULL;
     nvm_work w = {0};
-    if ((rc = session_open(&s, a, n.cifar, e)) ||
-        (rc = build_arch(&m.arch, &n, &nfe, s.train.h, s.train.w, s.train.c, e)))
+    if ((rc = nvm_session_open(&s, a, n.cifar, e)) ||
+        (rc = nvm_build_arch(&m.arch, &n, &nfe, s.train.h, s.train.w, s.train.c, e)))
         goto done;
     cx = nvm_compute_new(s.isa, s.pool);
     m.params = nvm_alloc_floats(m.arch.n_params);
@@ -179,7 +78,7 @@ done:
     nvm_work_free(&w);
     nvm_compute_free(cx);
     nvm_model_free(&m);
-    session_close(&s);
+    nvm_session_close(&s);
     return rc;
 }
 
@@ -197,15 +96,15 @@ static int cmd_eval(const nvm_args *a, nvm_err *e)
         (rc = nvm_arg_yesno(a, "--degrade-biases", 1, &biases, e)) ||
         (rc = nvm_model_load(path, &m, e)))
         return rc;
-    if ((rc = arg_seed(a, m.seed, &seed, e)) != NVM_OK) {
+    if ((rc = nvm_arg_seed(a, m.seed, &seed, e)) != NVM_OK) {
         nvm_model_free(&m);
         return rc;
     }
-    session s;
+    nvm_session s;
     nvm_compute *cx = NULL;
     float *deg = NULL;
     nvm_work w = {0};
-    if ((rc = session_open(&s, a, strcmp(m.arch.name, "cnn") == 0, e)) != NVM_OK)
+    if ((rc = nvm_session_open(&s, a, strcmp(m.arch.name, "cnn") == 0, e)) != NVM_OK)
         goto done;
     if (m.arch.layers[0].n_in != s.test.dim) {
         rc = nvm_fail(e, NVM_EDATA, "%s: model takes %d inputs, the data has %d", path,
@@ -235,7 +134,7 @@ done:
     free(deg);
     nvm_compute_free(cx);
     nvm_model_free(&m);
-    session_close(&s);
+    nvm_session_close(&s);
     return rc;
 }
 
@@ -301,11 +200,11 @@ static int cmd_info(const nvm_args *a, nvm_err *e)
         return NVM_OK;
     }
     if (nvm_arg(a, "--net") || nvm_arg(a, "--arch")) {
-        net_choice n;
+        nvm_net_choice n;
         nvm_arch arch;
         int nfe;
-        if ((rc = choose_net(a, &n, e)) || (rc = nvm_arg_int(a, "--nfe", 100, 1, 100000, &nfe, e)) ||
-            (rc = build_arch(&arch, &n, &nfe, n.cifar ? 32 : 28, n.cifar ? 32 : 28, n.cifar ? 3 : 1, e)))
+        if ((rc = nvm_choose_net(a, &n, e)) || (rc = nvm_arg_int(a, "--nfe", 100, 1, 100000, &nfe, e)) ||
+            (rc = nvm_build_arch(&arch, &n, &nfe, n.cifar ? 32 : 28, n.cifar ? 32 : 28, n.cifar ? 3 : 1, e)))
             return rc;
         printf("%s: %s on %s inputs\n", n.net, arch.spec, n.cifar ? "32x32x3 CIFAR-10" : "28x28 MNIST");
         print_arch(&arch);
@@ -314,9 +213,9 @@ static int cmd_info(const nvm_args *a, nvm_err *e)
     const char *ds = nvm_arg(a, "--dataset") ? nvm_arg(a, "--dataset") : "mnist";
     if (strcmp(ds, "mnist") != 0 && strcmp(ds, "cifar10") != 0)
         return nvm_fail(e, NVM_EUSAGE, "--dataset %s: expected mnist or cifar10", ds);
-    session s;
-    if ((rc = session_open(&s, a, ds[0] == 'c', e)) == NVM_OK) {
-        printf("%s from %s\n", s.dataset, data_dir(a));
+    nvm_session s;
+    if ((rc = nvm_session_open(&s, a, ds[0] == 'c', e)) == NVM_OK) {
+        printf("%s from %s\n", s.dataset, nvm_data_dir(a));
         for (int i = 0; i < s.n_files; i++)
             if (s.files[i].path[0])
                 printf("  %s  %llu bytes  sha256 %s\n", s.files[i].path,
@@ -324,7 +223,7 @@ static int cmd_info(const nvm_args *a, nvm_err *e)
         describe("train", &s.train);
         describe("test", &s.test);
     }
-    session_close(&s);
+    nvm_session_close(&s);
     return rc;
 }
 
@@ -332,13 +231,13 @@ static int cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
 {
     double t0 = nvm_now();
     nvm_sweep_cfg cfg = {.stop = &g_stop};
-    net_choice n;
+    nvm_net_choice n;
     int *nfe = NULL, *nd = NULL, rc;
     double *alphas = NULL;
     nvm_model model = {0};
     char out[4096], side[4200];
-    session s = {0};
-    if ((rc = choose_net(a, &n, e)))
+    nvm_session s = {0};
+    if ((rc = nvm_choose_net(a, &n, e)))
         return rc;
     cfg.net = n.net;
     cfg.spec = n.spec;
@@ -355,9 +254,9 @@ static int cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
                               1000, &alphas, &cfg.n_alpha, e)) ||
         (rc = nvm_arg_int(a, "--runs", 1, 1, 65535, &cfg.runs, e)) ||
         (rc = nvm_arg_int(a, "--bases", 1, 1, 10000, &cfg.bases, e)) ||
-        (rc = arg_seed(a, 1, &cfg.seed, e)) ||
+        (rc = nvm_arg_seed(a, 1, &cfg.seed, e)) ||
         (rc = nvm_arg_yesno(a, "--degrade-biases", 1, &cfg.degrade_biases, e)) ||
-        (rc = train_opts(a, n.cifar, &cfg.train, e)) ||
+        (rc = nvm_train_defaults(a, n.cifar, &cfg.train, e)) ||
         (rc = nvm_arg_int(a, "--retrain-epochs", 5, 1, 65535, &cfg.retrain.epochs, e)) ||
         (rc = nvm_arg_double(a, "--retrain-lr", cfg.train.optim == NVM_ADAM ? 0.0005 : 0.02, 1e-9, 100,
                              &cfg.retrain.lr, e)))
@@ -385,13 +284,13 @@ static int cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
         }
         cfg.model = &model;
     }
-    if ((rc = session_open(&s, a, n.cifar, e)) != NVM_OK)
+    if ((rc = nvm_session_open(&s, a, n.cifar, e)) != NVM_OK)
         goto done;
     if (n.cifar || cfg.model) {   /* one base architecture: N_FE is the width of its features */
         nvm_arch probe;
         if (cfg.model)
             probe = model.arch;
-        else if ((rc = build_arch(&probe, &n, &nfe[0], s.train.h, s.train.w, s.train.c, e)))
+        else if ((rc = nvm_build_arch(&probe, &n, &nfe[0], s.train.h, s.train.w, s.train.c, e)))
             goto done;
         nfe[0] = nvm_arch_features(&probe);
     }
@@ -426,7 +325,7 @@ done:
     free(nd);
     free(alphas);
     nvm_model_free(&model);
-    session_close(&s);
+    nvm_session_close(&s);
     return rc;
 }
 
@@ -436,7 +335,7 @@ int main(int argc, char **argv)
         const char *name;
         int cmd;
     } CMDS[] = {{"train", NVM_CMD_TRAIN}, {"eval", NVM_CMD_EVAL}, {"sweep", NVM_CMD_SWEEP},
-                {"info", NVM_CMD_INFO}};
+                {"info", NVM_CMD_INFO}, {"bench", NVM_CMD_BENCH}};
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         nvm_args_usage();
@@ -461,6 +360,7 @@ int main(int argc, char **argv)
             case NVM_CMD_TRAIN: rc = cmd_train(&a, &e); break;
             case NVM_CMD_EVAL: rc = cmd_eval(&a, &e); break;
             case NVM_CMD_SWEEP: rc = cmd_sweep(argc, argv, &a, &e); break;
+            case NVM_CMD_BENCH: rc = nvm_cmd_bench(&a, &e); break;
             default: rc = cmd_info(&a, &e); break;
             }
         }

@@ -4,7 +4,7 @@
 
 #include "nvmsim/common.h"
 
-enum { NVM_CMD_TRAIN = 1, NVM_CMD_EVAL = 2, NVM_CMD_SWEEP = 4, NVM_CMD_INFO = 8 };
+enum { NVM_CMD_TRAIN = 1, NVM_CMD_EVAL = 2, NVM_CMD_SWEEP = 4, NVM_CMD_INFO = 8, NVM_CMD_BENCH = 16 };
 
 #define NVM_MAX_FLAGS 40
 

@@ -1,6 +1,8 @@
-/* Single-precision GEMM, GotoBLAS style: op(B) is packed into NR-wide panels (this is where tb is
- * handled), op(A) is read in place through (row, column) strides (where ta is handled), and a
- * register-tiled micro-kernel computes an MR×NR tile of C per call. One micro-kernel per ISA:
+/* Single-precision GEMM, GotoBLAS style but packing only what must be: a register-tiled micro-kernel
+ * computes an MR×NR tile of C per call, reading op(A) in place through (row, column) strides (this is
+ * where ta is handled) and B in place when it is K×N; a transposed B is packed into NR-wide panels
+ * per k block. Small products (M = 32 mini-batches) thereby skip the packing that would cost as much
+ * as the arithmetic, and large ones stay L1/L2-resident through k blocking. One micro-kernel per ISA:
  *   AVX-512  8×32 (16 zmm accumulators, two 512-bit FMA pipes × 4-cycle latency need ≥ 8),
  *   AVX2     6×16 (12 ymm accumulators + 2 B vectors + 1 broadcast = 15 of 16 registers),
  *   generic  4×8  (plain C; mul then add, no FMA).
@@ -63,45 +65,51 @@ struct nvm_compute {
 
 /* ---- micro-kernels ---------------------------------------------------------------------------- */
 
-/* Each kernel is one tile function always inlined with constant flags, so the full tile (the hot
- * case) has no edge logic: `edge` tiles bound their columns by nr (masked loads and stores on x86),
- * and nv = 1 halves the width for narrow right edges (N = 10, the last 4 columns of N = 100) instead
- * of computing a full tile of padding. */
 #define GMR 4
 #define GNR 8
-__attribute__((always_inline))
-static inline void tile_generic(const int edge, int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
-                                const float *b, ptrdiff_t rsb, float *c, ptrdiff_t ldc, int load, int r0,
-                                int nr)
-{
-    const int w = edge ? nr : GNR;
-    float acc[GMR][GNR] = {{0.0f}};
-    for (int i = 0; i < GMR; i++)
-        for (int j = 0; j < w; j++)
-            acc[i][j] = load && i >= r0 ? c[(i - r0) * ldc + j] : 0.0f;
-    for (int k = 0; k < kc; k++, a += csa, b += rsb)
-        for (int i = 0; i < GMR; i++) {
-            float ai = a[i * rsa];
-            for (int j = 0; j < w; j++)
-                acc[i][j] += ai * b[j];
-        }
-    for (int i = r0; i < GMR; i++)
-        for (int j = 0; j < w; j++)
-            c[(i - r0) * ldc + j] = acc[i][j];
-}
-
 static void kernel_generic(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
                            float *c, ptrdiff_t ldc, int load, int r0, int nr)
 {
-    if (nr == GNR)
-        tile_generic(0, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
-    else
-        tile_generic(1, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+    if (r0 > 0 || nr < GNR) {   /* edge: element by element, only the rows and columns stored */
+        for (int i = r0; i < GMR; i++)
+            for (int j = 0; j < nr; j++) {
+                float s = load ? c[(i - r0) * ldc + j] : 0.0f;
+                for (int k = 0; k < kc; k++)
+                    s += a[i * rsa + k * csa] * b[k * rsb + j];
+                c[(i - r0) * ldc + j] = s;
+            }
+        return;
+    }
+    /* GNU C vectors (SSE2 on x86-64, NEON on arm64, scalar code elsewhere) rather than loops: how
+     * compilers vectorise the loop form varies wildly between gcc/clang and -O2/-O3 (3× either way).
+     * Plain mul then add per lane, so each element is still one sequential chain over k. */
+    typedef float v4 __attribute__((vector_size(16)));
+    v4 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
+    if (load) {
+        memcpy(&c00, c, 16), memcpy(&c01, c + 4, 16), memcpy(&c10, c + ldc, 16);
+        memcpy(&c11, c + ldc + 4, 16), memcpy(&c20, c + 2 * ldc, 16), memcpy(&c21, c + 2 * ldc + 4, 16);
+        memcpy(&c30, c + 3 * ldc, 16), memcpy(&c31, c + 3 * ldc + 4, 16);
+    }
+    for (int k = 0; k < kc; k++, a += csa, b += rsb) {
+        v4 b0, b1, x;
+        memcpy(&b0, b, 16), memcpy(&b1, b + 4, 16);
+        x = (v4){a[0], a[0], a[0], a[0]}, c00 += x * b0, c01 += x * b1;
+        x = (v4){a[rsa], a[rsa], a[rsa], a[rsa]}, c10 += x * b0, c11 += x * b1;
+        x = (v4){a[2 * rsa], a[2 * rsa], a[2 * rsa], a[2 * rsa]}, c20 += x * b0, c21 += x * b1;
+        x = (v4){a[3 * rsa], a[3 * rsa], a[3 * rsa], a[3 * rsa]}, c30 += x * b0, c31 += x * b1;
+    }
+    memcpy(c, &c00, 16), memcpy(c + 4, &c01, 16), memcpy(c + ldc, &c10, 16);
+    memcpy(c + ldc + 4, &c11, 16), memcpy(c + 2 * ldc, &c20, 16), memcpy(c + 2 * ldc + 4, &c21, 16);
+    memcpy(c + 3 * ldc, &c30, 16), memcpy(c + 3 * ldc + 4, &c31, 16);
 }
 
 #if NVM_X86
-/* Row i broadcasts a(i,k) and FMAs it into the row's accumulators; rows 0-3 are addressed from a and
- * rows 4-7 from a + 4·rsa, so each k costs two pointer increments, not eight. */
+/* Each x86 kernel is one tile function always inlined with constant flags, so the full tile (the hot
+ * case) has no edge logic: `edge` tiles bound their columns by nr (masked loads and stores), and
+ * nv = 1 halves the width for narrow right edges (N = 10, the last 4 columns of N = 100) instead of
+ * computing a full tile of padding. Row i broadcasts a(i,k) and FMAs it into the row's accumulators;
+ * rows 0-3 are addressed from a and rows 4-7 from a + 4·rsa, so each k costs two pointer increments,
+ * not eight. */
 #define X512_LD(p, m) (edge ? _mm512_maskz_loadu_ps((m), (p)) : _mm512_loadu_ps(p))
 #define X512_ROW(i, p, off)                                                           \
     do {                                                                              \
@@ -447,7 +455,7 @@ void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float 
     while (g.gm * g.gn < want) {
         if (g.ms / (g.gm + 1) >= min_strips)
             g.gm++;
-        else if (g.ns / (g.gn + 1) >= (min_panels > 1 ? min_panels : 1))
+        else if (g.ns / (g.gn + 1) >= min_panels)
             g.gn++;
         else if (g.gm * g.gn < 4 && g.gm < g.ms)
             g.gm++;

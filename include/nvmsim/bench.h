@@ -1,0 +1,9 @@
+/* `nvmsim bench`: speed on synthetic inputs, comparable line by line with ../shared/bench/torch_ref.py. */
+#ifndef NVMSIM_BENCH_H
+#define NVMSIM_BENCH_H
+
+#include "nvmsim/args.h"
+
+int nvm_cmd_bench(const nvm_args *a, nvm_err *e);
+
+#endif
