@@ -27,6 +27,9 @@ static const flag_def FLAGS[] = {
     {"--alpha", "RANGE", E | S,
      "programming error a in g(w) = (1 + a*eps)*w: START:STOP:STEP (STOP included) or a list\n"
      "                        [sweep 0:1:0.05; eval 0]"},
+    {"--noise", "LIST", E | S,
+     "noise model(s): gauss (Eq. 1), quant:B (round to 2^B levels over +-max|w| per tensor,\n"
+     "                        B = 1..8, then Eq. 1 with --alpha on top) [gauss]"},
     {"--runs", "R", S, "chips (independent eps draws) per base network [1]"},
     {"--bases", "B", S, "independently trained base networks per N_FE [1]"},
     {"--chip", "K", E, "which chip's eps to apply with --alpha [0]"},

@@ -91,7 +91,9 @@ static int cmd_eval(const nvm_args *a, nvm_err *e)
     int rc, chip, biases;
     double alpha;
     uint64_t seed;
-    if ((rc = nvm_arg_double(a, "--alpha", 0, 0, 1000, &alpha, e)) ||
+    nvm_noise noise = {0};
+    if ((nvm_arg(a, "--noise") && (rc = nvm_noise_parse(nvm_arg(a, "--noise"), &noise, e))) ||
+        (rc = nvm_arg_double(a, "--alpha", 0, 0, 1000, &alpha, e)) ||
         (rc = nvm_arg_int(a, "--chip", 0, 0, 1000000, &chip, e)) ||
         (rc = nvm_arg_yesno(a, "--degrade-biases", 1, &biases, e)) ||
         (rc = nvm_model_load(path, &m, e)))
@@ -120,13 +122,15 @@ static int cmd_eval(const nvm_args *a, nvm_err *e)
     double clean = nvm_accuracy(&m.arch, m.params, 0, s.test.x, s.test.y, s.test.n, &w, cx);
     printf("%s (%s %s): clean test accuracy %.4f on %d images\n", path, m.arch.name, m.arch.spec, clean,
            s.test.n);
-    if (nvm_arg(a, "--alpha")) {
+    if (nvm_arg(a, "--alpha") || nvm_arg(a, "--noise")) {
         nvm_chip c = {seed, m.base, (uint32_t)chip, biases};
-        nvm_degrade_gauss(&m.arch, m.params, deg, alpha, &c);
+        nvm_degrade(&m.arch, m.params, deg, &noise, alpha, &c);
         double acc = nvm_accuracy(&m.arch, deg, 0, s.test.x, s.test.y, s.test.n, &w, cx);
         char as[32];
         nvm_format_double(alpha, as);
-        printf("degraded: alpha %s, chip %d, seed %llu: test accuracy %.4f\n", as, chip,
+        char ns[16];
+        nvm_noise_name(&noise, ns);
+        printf("degraded: %s, alpha %s, chip %d, seed %llu: test accuracy %.4f\n", ns, as, chip,
                (unsigned long long)seed, acc);
     }
 done:
@@ -234,6 +238,7 @@ static int cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     nvm_net_choice n;
     int *nfe = NULL, *nd = NULL, rc;
     double *alphas = NULL;
+    nvm_noise *noises = NULL;
     nvm_model model = {0};
     char out[4096], side[4200];
     nvm_session s = {0};
@@ -252,6 +257,8 @@ static int cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
                                  &cfg.n_nd, e)) ||
         (rc = nvm_parse_range("--alpha", nvm_arg(a, "--alpha") ? nvm_arg(a, "--alpha") : "0:1:0.05", 0,
                               1000, &alphas, &cfg.n_alpha, e)) ||
+        (rc = nvm_noise_parse_list(nvm_arg(a, "--noise") ? nvm_arg(a, "--noise") : "gauss", &noises,
+                                   &cfg.n_noise, e)) ||
         (rc = nvm_arg_int(a, "--runs", 1, 1, 65535, &cfg.runs, e)) ||
         (rc = nvm_arg_int(a, "--bases", 1, 1, 10000, &cfg.bases, e)) ||
         (rc = nvm_arg_seed(a, 1, &cfg.seed, e)) ||
@@ -298,6 +305,7 @@ static int cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     cfg.nfe = nfe;
     cfg.nd = nd;
     cfg.alphas = alphas;
+    cfg.noises = noises;
     cfg.out = out;
     cfg.progress = isatty(STDERR_FILENO);
     signal(SIGINT, on_signal);
@@ -324,6 +332,7 @@ done:
     free(nfe);
     free(nd);
     free(alphas);
+    free(noises);
     nvm_model_free(&model);
     nvm_session_close(&s);
     return rc;

@@ -97,6 +97,15 @@ got=$("$NVMSIM" eval $D --model "$T/m.nvm" --alpha 0.5 --chip 1 | sed -n 's/.*te
     --out "$T/n.csv" >/dev/null 2>&1 || bad "sweep --detector new"
 [ "$(cut -d, -f4,5 "$T/n.csv" | sort -u | tr '\n' ' ')" = "0,new 8,new n_d,detector " ] && ok || bad "n_d/detector columns"
 
+# Noise models: a list is a grid axis; the noise column names each.
+"$NVMSIM" sweep $D --nfe 16 --epochs 2 --alpha 0,0.5 --noise quant:1,quant:8,gauss --retrain-epochs 1 \
+    --out "$T/q.csv" >/dev/null 2>&1 || bad "sweep --noise list"
+counts=$(cut -d, -f6 "$T/q.csv" | sort | uniq -c | awk '{ printf "%s=%s ", $2, $1 }')
+[ "$counts" = "gauss=2 noise=1 quant:1=2 quant:8=2 " ] && ok || bad "noise column: $counts"
+# 8 bits at alpha 0 are almost exact; 1 bit is not.
+awk -F, '$6 == "quant:8" && $7 == "0" && ($11 - $10 > 0.05 || $10 - $11 > 0.05) { exit 1 }' "$T/q.csv" && ok || bad "quant:8 far from clean"
+expect 2 "noise quant:9: expected gauss or quant:B" sweep $D --noise quant:9
+
 # The cnn on the synthetic CIFAR-format set: learns, is thread-independent, reports its spec.
 C="$D --net cnn --arch c8-p-c16-p-c16-f16-f10 --epochs 8 --lr 0.003 --alpha 0,0.5,1 --retrain-epochs 1"
 "$NVMSIM" sweep $C --threads 1 --out "$T/c1.csv" >/dev/null 2>"$T/err" || bad "cnn sweep: $(cat "$T/err")"

@@ -19,14 +19,15 @@ int main(void)
         if (w[i] == 0)
             w[i] = 0.01f;
     nvm_chip chip = {7, 0, 2, 1};
+    const nvm_noise gauss = {0};
 
-    nvm_degrade_gauss(&a, w, g, 0.0, &chip);
+    nvm_degrade(&a, w, g, &gauss, 0.0, &chip);
     CHECK(memcmp(w, g, a.n_params * sizeof(float)) == 0);
 
     const double alphas[] = {0.05, 0.3, 1.0};
     for (int k = 0; k < 3; k++) {
         double alpha = alphas[k], s1 = 0, s2 = 0;
-        nvm_degrade_gauss(&a, w, g, alpha, &chip);
+        nvm_degrade(&a, w, g, &gauss, alpha, &chip);
         size_t n = a.fe_params;
         for (size_t i = 0; i < n; i++) {
             double r = (double)g[i] / w[i];
@@ -40,8 +41,8 @@ int main(void)
     }
 
     /* Common random numbers: the same eps_i at every alpha. */
-    nvm_degrade_gauss(&a, w, g, 0.2, &chip);
-    nvm_degrade_gauss(&a, w, h, 0.8, &chip);
+    nvm_degrade(&a, w, g, &gauss, 0.2, &chip);
+    nvm_degrade(&a, w, h, &gauss, 0.8, &chip);
     int same_eps = 0;
     for (size_t i = 0; i < 1000; i++) {
         double e1 = ((double)g[i] / w[i] - 1) / 0.2, e2 = ((double)h[i] / w[i] - 1) / 0.8;
@@ -52,7 +53,7 @@ int main(void)
     /* Another chip draws other eps. */
     nvm_chip other = chip;
     other.chip = 3;
-    nvm_degrade_gauss(&a, w, h, 0.2, &other);
+    nvm_degrade(&a, w, h, &gauss, 0.2, &other);
     int differ = 0;
     for (size_t i = 0; i < a.fe_params; i++)
         differ += g[i] != h[i];
@@ -61,7 +62,7 @@ int main(void)
     /* --degrade-biases no: biases exact, weights get the same eps as with biases. */
     nvm_chip nob = chip;
     nob.degrade_biases = 0;
-    nvm_degrade_gauss(&a, w, h, 0.2, &nob);
+    nvm_degrade(&a, w, h, &gauss, 0.2, &nob);
     for (int t = 0; t < a.n_tensors; t++) {
         const nvm_tensor *T = &a.tensors[t];
         if (T->offset >= a.fe_params)
@@ -72,6 +73,37 @@ int main(void)
         if (T->is_bias)   /* with biases degraded they did change */
             CHECK(memcmp(g + T->offset, w + T->offset, T->count * sizeof(float)) != 0);
     }
+    /* quant:B: at most 2^B values per tensor, spanning ±max|w|, each within half a step of w. */
+    for (int bits = 1; bits <= 8; bits++) {
+        nvm_noise q = {bits};
+        nvm_degrade(&a, w, g, &q, 0.0, &chip);
+        const nvm_tensor *T = &a.tensors[0];
+        double m = 0, worst = 0;
+        for (size_t i = 0; i < T->count; i++)
+            m = fabs(w[i]) > m ? fabs(w[i]) : m;
+        double step = 2 * m / ((1 << bits) - 1);
+        int levels_ok = 1;
+        for (size_t i = 0; i < T->count; i++) {
+            double k = (g[i] + m) / step;
+            levels_ok &= fabs(k - nearbyint(k)) < 1e-3 && k > -1e-3 && k < (1 << bits) - 1 + 1e-3;
+            worst = fabs(g[i] - w[i]) > worst ? fabs(g[i] - w[i]) : worst;
+        }
+        CHECK(levels_ok);
+        CHECK(worst <= step / 2 * (1 + 1e-5));
+        CHECK(memcmp(w + a.fe_params, g + a.fe_params, (a.n_params - a.fe_params) * sizeof(float)) == 0);
+        /* With alpha on top: (1 + alpha·eps)·q(w), eps the chip's usual draw. */
+        const size_t i = 7;
+        const float qw = g[i];   /* g still holds q(w) */
+        nvm_degrade(&a, w, h, &q, 0.5, &chip);
+        nvm_degrade(&a, w, g, &gauss, 0.5, &chip);
+        double eps = ((double)g[i] / w[i] - 1) / 0.5;
+        CHECK_NEAR(h[i], (1 + 0.5 * eps) * qw, 1e-5 * (1 + fabs(qw)));
+    }
+    nvm_noise q1;
+    nvm_err e1;
+    CHECK(nvm_noise_parse("quant:3", &q1, &e1) == NVM_OK && q1.bits == 3);
+    CHECK(nvm_noise_parse("quant:9", &q1, &e1) == NVM_EUSAGE && nvm_noise_parse("quant:", &q1, &e1) == NVM_EUSAGE);
+    CHECK(nvm_noise_parse("gaus", &q1, &e1) == NVM_EUSAGE && strstr(e1.msg, "--noise gaus"));
     free(w);
     free(g);
     free(h);

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "nvmsim/common.h"
 #include "nvmsim/net.h"
 
 /* A simulated chip: which ε it drew, and whether biases are programmed into the array too. */
@@ -14,10 +15,24 @@ typedef struct {
     int degrade_biases;   /* 1: biases get g() too; 0: biases stay exact */
 } nvm_chip;
 
-/* The paper's Eq. 1: out = clean, except every feature-extractor parameter i (biases only if
- * chip->degrade_biases) becomes (1 + alpha·ε_i)·w_i, ε_i ~ N(0,1) drawn from the counter-based stream
- * (seed, DEGRADE, base, chip) at index i: the same ε for every alpha. alpha = 0 gives out = clean. */
-void nvm_degrade_gauss(const nvm_arch *a, const float *clean, float *out, double alpha,
-                       const nvm_chip *chip);
+/* A noise model: Eq. 1 alone ("gauss", bits = 0), or each tensor first rounded to 2^bits evenly
+ * spaced levels spanning ±max|w| of that tensor ("quant:B", B = 1..8), then Eq. 1 on top. */
+typedef struct {
+    int bits;
+} nvm_noise;
+
+/* "gauss" or "quant:B" */
+int nvm_noise_parse(const char *s, nvm_noise *n, nvm_err *e);
+/* A comma list of them ("quant:1,quant:2,gauss"); *out is malloc'd. */
+int nvm_noise_parse_list(const char *s, nvm_noise **out, int *n, nvm_err *e);
+/* Writes the model's name as in the CSV's noise column ("gauss", "quant:3"). */
+void nvm_noise_name(const nvm_noise *n, char out[16]);
+
+/* out = clean, except every feature-extractor parameter i (biases only if chip->degrade_biases)
+ * becomes (1 + alpha·ε_i)·q(w_i), with q the noise model's quantiser (identity for gauss) and
+ * ε_i ~ N(0,1) drawn from the counter-based stream (seed, DEGRADE, base, chip) at index i: the same ε
+ * for every alpha and noise model. alpha = 0 with gauss gives out = clean exactly. */
+void nvm_degrade(const nvm_arch *a, const float *clean, float *out, const nvm_noise *noise,
+                 double alpha, const nvm_chip *chip);
 
 #endif

@@ -9,6 +9,7 @@
 #include "nvmsim/data.h"
 #include "nvmsim/gemm.h"
 #include "nvmsim/model.h"
+#include "nvmsim/noise.h"
 #include "nvmsim/train.h"
 
 typedef struct {
@@ -20,6 +21,8 @@ typedef struct {
     const int *nd;              /* hidden widths of a fresh detector (detector_new only) */
     int n_nd;
     int detector_new;           /* 0: retrain the trained last layer; 1: train a fresh detector */
+    const nvm_noise *noises;    /* noise models (gauss, quant:B) */
+    int n_noise;
     const double *alphas;
     int n_alpha;
     int runs, bases;            /* chips per base network; base networks per N_FE */
@@ -37,7 +40,7 @@ typedef struct {
 typedef struct {
     int rows;                   /* rows written */
     double *acc_clean;          /* [n_nfe × bases] clean test accuracy of each base network */
-    double *acc_degraded;       /* [n_nfe × n_nd × alphas] mean over bases and chips */
+    double *acc_degraded;       /* [n_nfe × n_nd × n_noise × n_alpha] mean over bases and chips */
     double *acc_retrained;      /* same layout */
     double fe_mac_share;        /* share of multiply-accumulates in the feature extractor (first N_FE) */
     double train_seconds, cell_seconds;
@@ -48,7 +51,7 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
               nvm_pool *pool, nvm_isa isa, nvm_sweep_stats *stats, nvm_err *e);
 void nvm_sweep_stats_free(nvm_sweep_stats *s);
 
-/* The summary table (α vs mean accuracy degraded / retrained, per N_FE and N_D) on f. */
+/* The summary table (α vs mean accuracy degraded / retrained, per N_FE, noise model and N_D) on f. */
 void nvm_sweep_summary(const nvm_sweep_cfg *cfg, const nvm_sweep_stats *s, FILE *f);
 
 #endif

@@ -92,7 +92,15 @@ int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_swee
             "\"momentum\": %g},\n",
         cfg->detector_new ? "new" : "last", cfg->retrain.epochs, cfg->retrain.batch, cfg->retrain.lr,
         cfg->retrain.momentum);
-    out(&b, "  \"degrade_biases\": %s,\n", cfg->degrade_biases ? "true" : "false");
+    out(&b, "  \"noise\": [");
+    for (int i = 0; i < cfg->n_noise; i++) {
+        char name[16];
+        nvm_noise_name(&cfg->noises[i], name);
+        out(&b, "%s\"%s\"", i ? ", " : "", name);
+    }
+    out(&b, "],\n  \"alpha\": ");
+    json_doubles(&b, cfg->alphas, cfg->n_alpha);
+    out(&b, ",\n  \"degrade_biases\": %s,\n", cfg->degrade_biases ? "true" : "false");
     out(&b, "  \"runs\": %d,\n  \"bases\": %d,\n", cfg->runs, cfg->bases);
     out(&b, "  \"fe_mac_share\": %.6f,\n", st->fe_mac_share);
     out(&b, "  \"acc_clean\": ");

@@ -55,7 +55,7 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Claims and runs tasks of generation gen until none are left (or a newer run has been published). */
+/* Claims and runs tasks of the run published as v until none are left (or a newer run appears). */
 static void run_tasks(nvm_pool *p, uint64_t v, int worker)
 {
     uint32_t gen = (uint32_t)(v >> 32);

@@ -1,12 +1,86 @@
-/* Eq. 1 of the paper, g(w) = (1 + α·ε)·w, over the feature-extractor slice. */
+/* Eq. 1 of the paper, g(w) = (1 + α·ε)·w, over the feature-extractor slice, optionally after rounding
+ * every tensor to 2^B levels (limited programming resolution). */
 #include "nvmsim/noise.h"
 
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nvmsim/rng.h"
 
-void nvm_degrade_gauss(const nvm_arch *a, const float *clean, float *out, double alpha,
-                       const nvm_chip *chip)
+int nvm_noise_parse(const char *s, nvm_noise *n, nvm_err *e)
+{
+    char *end;
+    if (strcmp(s, "gauss") == 0) {
+        n->bits = 0;
+        return NVM_OK;
+    }
+    if (strncmp(s, "quant:", 6) == 0) {
+        long b = strtol(s + 6, &end, 10);
+        if (end != s + 6 && !*end && b >= 1 && b <= 8) {
+            n->bits = (int)b;
+            return NVM_OK;
+        }
+    }
+    return nvm_fail(e, NVM_EUSAGE, "--noise %s: expected gauss or quant:B with B = 1..8 bits", s);
+}
+
+int nvm_noise_parse_list(const char *s, nvm_noise **out, int *n, nvm_err *e)
+{
+    int count = 1;
+    for (const char *p = s; *p; p++)
+        count += *p == ',';
+    if (count > 64)
+        return nvm_fail(e, NVM_EUSAGE, "--noise: more than 64 noise models");
+    if (!(*out = nvm_alloc((size_t)count, sizeof **out)))
+        return nvm_fail(e, NVM_ERUNTIME, "out of memory");
+    *n = 0;
+    for (const char *p = s;; p++) {
+        char tok[32];
+        size_t len = strcspn(p, ",");
+        int rc = len < sizeof tok ? NVM_OK : nvm_fail(e, NVM_EUSAGE, "--noise %s: unreadable list", s);
+        if (rc == NVM_OK) {
+            memcpy(tok, p, len);
+            tok[len] = '\0';
+            rc = nvm_noise_parse(tok, &(*out)[(*n)++], e);
+        }
+        if (rc != NVM_OK) {
+            free(*out);
+            *out = NULL;
+            return rc;
+        }
+        p += len;
+        if (!*p)
+            return NVM_OK;
+    }
+}
+
+void nvm_noise_name(const nvm_noise *n, char out[16])
+{
+    if (n->bits)
+        snprintf(out, 16, "quant:%d", n->bits);
+    else
+        snprintf(out, 16, "gauss");
+}
+
+/* w[n] rounded to the nearest of 2^bits levels -m, -m + step, ..., m (m = max|w|, step = 2m/(2^bits-1)). */
+static void quantize(const float *w, float *out, size_t n, int bits)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = fabs(w[i]) > m ? fabs(w[i]) : m;
+    if (m == 0) {
+        memcpy(out, w, n * sizeof(float));
+        return;
+    }
+    double step = 2 * m / ((1 << bits) - 1);
+    for (size_t i = 0; i < n; i++)
+        out[i] = (float)(-m + step * nearbyint((w[i] + m) / step));
+}
+
+void nvm_degrade(const nvm_arch *a, const float *clean, float *out, const nvm_noise *noise,
+                 double alpha, const nvm_chip *chip)
 {
     memcpy(out, clean, a->n_params * sizeof(float));
     nvm_stream s = nvm_stream_make(chip->seed, NVM_RNG_DEGRADE, chip->base, chip->chip);
@@ -14,7 +88,9 @@ void nvm_degrade_gauss(const nvm_arch *a, const float *clean, float *out, double
         const nvm_tensor *T = &a->tensors[t];
         if (T->offset >= a->fe_params || (T->is_bias && !chip->degrade_biases))
             continue;
+        if (noise->bits)
+            quantize(clean + T->offset, out + T->offset, T->count, noise->bits);
         for (size_t i = T->offset; i < T->offset + T->count; i++)   /* computed in double, rounded once */
-            out[i] = (float)((1.0 + alpha * nvm_normal(&s, i)) * (double)clean[i]);
+            out[i] = (float)((1.0 + alpha * nvm_normal(&s, i)) * (double)out[i]);
     }
 }

@@ -1,4 +1,4 @@
-/* The grid. Cells (chip, α) of one base network are independent and run whole on pool workers, each
+/* The grid. Cells (chip, noise model, α) of one base network are independent and run whole on pool workers, each
  * with its own single-threaded compute and scratch; rows are written in grid order as soon as every
  * earlier cell is done, so the CSV is the same for any thread count and always a valid prefix. */
 #include "nvmsim/sweep.h"
@@ -81,13 +81,14 @@ static int run_cell(grid *g, worker *w, int cell, nvm_err *e)
 {
     const nvm_sweep_cfg *cfg = g->cfg;
     const nvm_arch *a = g->arch;
-    const int chip = cell / cfg->n_alpha, fe = a->fe_layers;
+    const int per_chip = cfg->n_noise * cfg->n_alpha, chip = cell / per_chip, fe = a->fe_layers;
+    const nvm_noise *noise = &cfg->noises[cell % per_chip / cfg->n_alpha];
     nvm_chip c = {cfg->seed, (uint32_t)g->base, (uint32_t)chip, cfg->degrade_biases};
-    nvm_degrade_gauss(a, g->params, w->deg, cfg->alphas[cell % cfg->n_alpha], &c);
+    nvm_degrade(a, g->params, w->deg, noise, cfg->alphas[cell % cfg->n_alpha], &c);
     nvm_run_layers(a, w->deg, 0, fe, g->train->x, g->train->n, w->ftrain, &w->work, w->cx);
     nvm_run_layers(a, w->deg, 0, fe, g->test->x, g->test->n, w->ftest, &w->work, w->cx);
     g->acc_deg[cell] = nvm_accuracy(a, w->deg, fe, w->ftest, g->test->y, g->test->n, &w->work, w->cx);
-    /* Same shuffles for every α of a chip: common random numbers across the α axis. */
+    /* Same shuffles for every α and noise model of a chip: common random numbers. */
     nvm_stream shuffle = nvm_stream_make(cfg->seed, NVM_RNG_DET_SHUFFLE, (uint32_t)g->base,
                                          (uint32_t)chip << 16);
     for (int k = 0; k < cfg->n_nd; k++) {
@@ -125,18 +126,21 @@ static void flush_rows(grid *g)
 {
     const nvm_sweep_cfg *cfg = g->cfg;
     while (g->rc == NVM_OK && g->next_write < g->cells && g->done[g->next_write]) {
-        int cell = g->next_write++, chip = cell / cfg->n_alpha, ai = cell % cfg->n_alpha;
-        char alpha[32], line[512];
+        const int per_chip = cfg->n_noise * cfg->n_alpha;
+        int cell = g->next_write++, chip = cell / per_chip, ni = cell % per_chip / cfg->n_alpha,
+            ai = cell % cfg->n_alpha;
+        char alpha[32], noise[16], line[512];
         nvm_format_double(cfg->alphas[ai], alpha);
+        nvm_noise_name(&cfg->noises[ni], noise);
         for (int k = 0; k < cfg->n_nd; k++) {
             int nd = cfg->detector_new ? cfg->nd[k] : nvm_arch_detector_width(g->arch);
             double ret = g->acc_ret[(size_t)cell * cfg->n_nd + k];
-            snprintf(line, sizeof line, "%s,%s,%d,%d,%s,gauss,%s,%d,%d,%.6f,%.6f,%.6f\n", cfg->net,
+            snprintf(line, sizeof line, "%s,%s,%d,%d,%s,%s,%s,%d,%d,%.6f,%.6f,%.6f\n", cfg->net,
                      cfg->dataset, nvm_arch_features(g->arch), nd, cfg->detector_new ? "new" : "last",
-                     alpha, g->base, chip, g->acc_clean, g->acc_deg[cell], ret);
+                     noise, alpha, g->base, chip, g->acc_clean, g->acc_deg[cell], ret);
             if ((g->rc = nvm_csv_write(g->csv, line, &g->err)) != NVM_OK)
                 return;
-            size_t s = ((size_t)g->nfe_i * cfg->n_nd + k) * cfg->n_alpha + ai;
+            size_t s = (((size_t)g->nfe_i * cfg->n_nd + k) * cfg->n_noise + ni) * cfg->n_alpha + ai;
             g->stats->acc_degraded[s] += g->acc_deg[cell] / (cfg->bases * cfg->runs);
             g->stats->acc_retrained[s] += ret / (cfg->bases * cfg->runs);
             g->stats->rows++;
@@ -210,8 +214,8 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
               nvm_pool *pool, nvm_isa isa, nvm_sweep_stats *stats, nvm_err *e)
 {
     memset(stats, 0, sizeof *stats);
-    const int nw = nvm_pool_size(pool), cells = cfg->runs * cfg->n_alpha;
-    size_t nstat = (size_t)cfg->n_nfe * cfg->n_nd * cfg->n_alpha;
+    const int nw = nvm_pool_size(pool), cells = cfg->runs * cfg->n_noise * cfg->n_alpha;
+    size_t nstat = (size_t)cfg->n_nfe * cfg->n_nd * cfg->n_noise * cfg->n_alpha;
     stats->acc_clean = nvm_calloc((size_t)cfg->n_nfe * cfg->bases, sizeof(double));
     stats->acc_degraded = nvm_calloc(nstat, sizeof(double));
     stats->acc_retrained = nvm_calloc(nstat, sizeof(double));
@@ -320,34 +324,37 @@ void nvm_sweep_stats_free(nvm_sweep_stats *s)
 void nvm_sweep_summary(const nvm_sweep_cfg *cfg, const nvm_sweep_stats *s, FILE *f)
 {
     for (int fi = 0; fi < cfg->n_nfe; fi++) {
-        int nfe = cfg->model ? nvm_arch_features(&cfg->model->arch) : cfg->nfe[fi];
         double clean = 0;
         for (int b = 0; b < cfg->bases; b++)
             clean += s->acc_clean[(size_t)fi * cfg->bases + b] / cfg->bases;
         fprintf(f, "\n%s, N_FE = %d: clean test accuracy %.2f %% (mean of %d base network%s); "
-                   "mean of %d chip%s per alpha\n",
-                cfg->net, nfe, 100 * clean, cfg->bases, cfg->bases > 1 ? "s" : "",
+                   "accuracies are means of %d chip%s\n",
+                cfg->net, cfg->nfe[fi], 100 * clean, cfg->bases, cfg->bases > 1 ? "s" : "",
                 cfg->bases * cfg->runs, cfg->bases * cfg->runs > 1 ? "s" : "");
-        fprintf(f, "  %-8s", "alpha");
-        for (int k = 0; k < cfg->n_nd; k++) {
-            char head[40];
-            if (cfg->detector_new)
-                snprintf(head, sizeof head, "new N_D=%d", cfg->nd[k]);
-            else
-                snprintf(head, sizeof head, "last layer");
-            fprintf(f, "  %-10s %-22s", "degraded", head);
-        }
-        fprintf(f, "\n");
-        for (int ai = 0; ai < cfg->n_alpha; ai++) {
-            char alpha[32];
-            nvm_format_double(cfg->alphas[ai], alpha);
-            fprintf(f, "  %-8s", alpha);
+        for (int ni = 0; ni < cfg->n_noise; ni++) {
+            char noise[16];
+            nvm_noise_name(&cfg->noises[ni], noise);
+            fprintf(f, "  %-8s %-8s", "noise", "alpha");
             for (int k = 0; k < cfg->n_nd; k++) {
-                size_t i = ((size_t)fi * cfg->n_nd + k) * cfg->n_alpha + ai;
-                fprintf(f, "  %7.2f %%  %7.2f %% retrained%5s", 100 * s->acc_degraded[i],
-                        100 * s->acc_retrained[i], "");
+                char head[40];
+                if (cfg->detector_new)
+                    snprintf(head, sizeof head, "retrained (new, N_D=%d)", cfg->nd[k]);
+                else
+                    snprintf(head, sizeof head, "retrained (last)");
+                fprintf(f, "  %9s  %-24s", "degraded", head);
             }
             fprintf(f, "\n");
+            for (int ai = 0; ai < cfg->n_alpha; ai++) {
+                char alpha[32];
+                nvm_format_double(cfg->alphas[ai], alpha);
+                fprintf(f, "  %-8s %-8s", noise, alpha);
+                for (int k = 0; k < cfg->n_nd; k++) {
+                    size_t i = (((size_t)fi * cfg->n_nd + k) * cfg->n_noise + ni) * cfg->n_alpha + ai;
+                    fprintf(f, "  %7.2f %%  %7.2f %%%16s", 100 * s->acc_degraded[i], 100 * s->acc_retrained[i],
+                            "");
+                }
+                fprintf(f, "\n");
+            }
         }
     }
 }
