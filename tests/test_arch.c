@@ -105,8 +105,25 @@ static void kernels(void)
     CHECK_NEAR(routed, 90 * 91 / 2.0, 1e-3);   /* every output's gradient lands exactly once */
 }
 
+/* The fast tanh against libm's, over the whole float range that matters. */
+static void fast_tanh(void)
+{
+    double worst = 0;
+    for (double x = -12; x <= 12; x += 1e-4) {
+        double t = tanh(x), err = fabs(nvm_tanh((float)x) - t) / fmax(fabs(t), 1e-30);
+        worst = err > worst ? err : worst;
+    }
+    for (float x = 1e-30f; x < 1e-2f; x *= 1.01f) {   /* tiny arguments: relative accuracy */
+        double err = fabs(nvm_tanh(x) - tanh(x)) / tanh(x) + fabs(nvm_tanh(-x) + tanh(x)) / tanh(x);
+        worst = err > worst ? err : worst;
+    }
+    CHECK(worst < 1e-6);
+    CHECK(nvm_tanh(100.0f) <= 1.0f && nvm_tanh(100.0f) > 0.99999f && nvm_tanh(-100.0f) == -nvm_tanh(100.0f));
+}
+
 int main(void)
 {
+    fast_tanh();
     default_cnn();
     bad_specs();
     kernels();

@@ -10,7 +10,7 @@
 static double loss_of(const nvm_arch *a, const float *p, nvm_work *w, int first, const uint8_t *y, int B,
                       nvm_compute *cx, float *scratch)
 {
-    nvm_forward(a, p, w, first, a->n_layers, B, cx);
+    nvm_forward(a, p, w, w->act[first], first, a->n_layers, B, cx);
     return nvm_softmax_xent(w->act[a->n_layers], y, B, a->classes, scratch);
 }
 
@@ -24,7 +24,7 @@ static double param_gradcheck(const nvm_arch *a, float *p, const float *x, const
     CHECK(nvm_work_init(&w, a, B) == NVM_OK);
     memcpy(w.act[0], x, (size_t)B * a->layers[0].n_in * sizeof(float));
     loss_of(a, p, &w, 0, y, B, cx, w.grad[a->n_layers]);
-    nvm_backward(a, p, g, &w, 0, a->n_layers, B, cx);
+    nvm_backward(a, p, g, &w, w.act[0], 0, a->n_layers, B, cx);
     double worst = 0;
     for (size_t i = 0; i < a->n_params; i++) {
         float keep = p[i], h = 1e-3f;   /* small: larger steps cross ReLU / max-pool kinks */
@@ -96,7 +96,7 @@ static void gradcheck(nvm_compute *cx)
     memcpy(w.act[0], x, sizeof x);
     loss_of(&a, p, &w, 0, y, B, cx, w.grad[a.n_layers]);
     memset(g, 0, a.n_params * sizeof(float));
-    nvm_backward(&a, p, g, &w, 0, a.n_layers, B, cx);
+    nvm_backward(&a, p, g, &w, w.act[0], 0, a.n_layers, B, cx);
     float hidden_grad[B * 5], h1[B * 5];
     memcpy(hidden_grad, w.grad[1], sizeof hidden_grad);   /* dL/d(pre-activation of layer 1) */
     memcpy(h1, w.act[1], sizeof h1);
@@ -107,7 +107,7 @@ static void gradcheck(nvm_compute *cx)
     worst = 0;
     for (int i = 0; i < B * 5; i++) {
         memcpy(w.act[0], x, sizeof x);
-        nvm_forward(&a, p, &w, 0, 1, B, cx);
+        nvm_forward(&a, p, &w, w.act[0], 0, 1, B, cx);
         float keep = w.act[1][i], h = 1e-2f;
         w.act[1][i] = keep + h;
         double up = loss_of(&a, p, &w, 1, y, B, cx, scratch);

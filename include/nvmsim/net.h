@@ -84,7 +84,7 @@ void nvm_arch_init(const nvm_arch *a, float *params, const nvm_stream *s);
 /* Activations and gradients for batches of up to max_batch samples, sized once. */
 typedef struct {
     int max_batch;
-    float *act[NVM_MAX_LAYERS + 1];   /* act[0] = input copy, act[l+1] = output of layer l: B × n_out */
+    float *act[NVM_MAX_LAYERS + 1];   /* act[0]: a batch gathered for training; act[l+1]: output of layer l */
     float *grad[NVM_MAX_LAYERS + 1];  /* dLoss/d act[l] */
     float *col[NVM_MAX_LAYERS];       /* conv layers: im2col of their input, kept for the backward pass */
     float *dcol;                      /* conv backward: gradient of the largest col */
@@ -93,13 +93,14 @@ typedef struct {
 int nvm_work_init(nvm_work *w, const nvm_arch *a, int max_batch);
 void nvm_work_free(nvm_work *w);
 
-/* Runs layers [first, last) on w->act[first] (B rows), leaving outputs in w->act[l+1]. */
-void nvm_forward(const nvm_arch *a, const float *params, nvm_work *w, int first, int last, int B,
-                 nvm_compute *cx);
+/* Runs layers [first, last) on in (B rows, the input of layer first, read in place), leaving the
+ * output of layer l in w->act[l+1]. */
+void nvm_forward(const nvm_arch *a, const float *params, nvm_work *w, const float *in, int first,
+                 int last, int B, nvm_compute *cx);
 /* Back-propagates w->grad[last] through layers [first, last), ADDING parameter gradients to grads
- * (same layout as params). Needs the forward activations; overwrites w->grad[first+1 .. last]. */
-void nvm_backward(const nvm_arch *a, const float *params, float *grads, nvm_work *w, int first,
-                  int last, int B, nvm_compute *cx);
+ * (same layout as params). Needs the forward pass on the same in; overwrites w->grad[first+1 .. last]. */
+void nvm_backward(const nvm_arch *a, const float *params, float *grads, nvm_work *w, const float *in,
+                  int first, int last, int B, nvm_compute *cx);
 
 /* Softmax cross-entropy on logits[B×C]: returns the mean loss and writes dlogits = (p − onehot)/B. */
 double nvm_softmax_xent(const float *logits, const uint8_t *y, int B, int C, float *dlogits);

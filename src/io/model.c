@@ -184,7 +184,7 @@ static int parse_model(const char *path, rbuf *b, nvm_model *m, nvm_err *e)
             return nvm_fail(e, NVM_EDATA, "%s: parameter %zu is not a finite number", path, i);
     }
     memcpy(&m->test_acc, &acc_bits, 8);
-    snprintf(m->dataset, sizeof m->dataset, "%s", dataset);
+    snprintf(m->dataset, sizeof m->dataset, "%.15s", dataset);
     return NVM_OK;
 }
 

@@ -6,19 +6,25 @@
 void nvm_im2col(const nvm_layer *L, const float *in, float *col, int B)
 {
     const int H = L->in_h, W = L->in_w, C = L->in_c, k = L->k, pad = L->pad;
-    const size_t rowlen = (size_t)k * k * C;
+    const size_t rowlen = (size_t)k * k * C, kc = (size_t)k * C;
     for (int b = 0; b < B; b++)
         for (int oy = 0; oy < L->out_h; oy++)
             for (int ox = 0; ox < L->out_w; ox++) {
                 float *dst = col + (((size_t)b * L->out_h + oy) * L->out_w + ox) * rowlen;
-                for (int ky = 0; ky < k; ky++) {
+                const int x0 = ox - pad, inside_x = x0 >= 0 && x0 + k <= W;
+                for (int ky = 0; ky < k; ky++, dst += kc) {
                     int iy = oy + ky - pad;
-                    for (int kx = 0; kx < k; kx++, dst += C) {
-                        int ix = ox + kx - pad;
+                    if (iy >= 0 && iy < H && inside_x) {   /* a kernel row is k·C contiguous floats */
+                        memcpy(dst, in + (((size_t)b * H + iy) * W + x0) * C, kc * sizeof(float));
+                        continue;
+                    }
+                    for (int kx = 0; kx < k; kx++) {
+                        int ix = x0 + kx;
                         if (iy < 0 || iy >= H || ix < 0 || ix >= W)
-                            memset(dst, 0, (size_t)C * sizeof(float));
+                            memset(dst + (size_t)kx * C, 0, (size_t)C * sizeof(float));
                         else
-                            memcpy(dst, in + (((size_t)b * H + iy) * W + ix) * C, (size_t)C * sizeof(float));
+                            memcpy(dst + (size_t)kx * C, in + (((size_t)b * H + iy) * W + ix) * C,
+                                   (size_t)C * sizeof(float));
                     }
                 }
             }

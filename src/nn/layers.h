@@ -22,6 +22,8 @@ void nvm_maxpool_forward(const nvm_layer *L, const float *in, float *out, int B)
 void nvm_maxpool_backward(const nvm_layer *L, const float *in, const float *out, const float *dout,
                           float *din, int B);
 
+/* Fast tanh (see forward.c); tests compare it with libm. */
+float nvm_tanh(float x);
 /* x[n] = act(x) */
 void nvm_act_forward(nvm_act act, float *x, size_t n);
 /* dy[n] *= act'(·), computed from the activation's output y[n] */

@@ -43,11 +43,11 @@ int nvm_train(const nvm_arch *a, float *params, int first, const float *x, const
                        (size_t)in * sizeof(float));
                 yb[i] = y[perm[start + i]];
             }
-            nvm_forward(a, params, &w, first, L, B, cx);
+            nvm_forward(a, params, &w, w.act[first], first, L, B, cx);
             loss_sum += nvm_softmax_xent(w.act[L], yb, B, C, w.grad[L]) * B;
             /* Gradient and velocity blocks share the parameter layout; only the trained slice is used. */
             memset(grads + lo, 0, np * sizeof(float));
-            nvm_backward(a, params, grads, &w, first, L, B, cx);
+            nvm_backward(a, params, grads, &w, w.act[first], first, L, B, cx);
             if (o->optim == NVM_ADAM) {
                 step++;
                 const float c1 = (float)(1 - pow(0.9, (double)step)), c2 = (float)(1 - pow(0.999, (double)step));
@@ -102,8 +102,7 @@ void nvm_run_layers(const nvm_arch *a, const float *params, int first, int last,
     const int in = a->layers[first].n_in, width = a->layers[last - 1].n_out;
     for (int start = 0; start < n; start += w->max_batch) {
         int B = n - start < w->max_batch ? n - start : w->max_batch;
-        memcpy(w->act[first], x + (size_t)start * in, (size_t)B * in * sizeof(float));
-        nvm_forward(a, params, w, first, last, B, cx);
+        nvm_forward(a, params, w, x + (size_t)start * in, first, last, B, cx);
         memcpy(out + (size_t)start * width, w->act[last], (size_t)B * width * sizeof(float));
     }
 }
@@ -115,8 +114,7 @@ double nvm_accuracy(const nvm_arch *a, const float *params, int first, const flo
     int correct = 0;
     for (int start = 0; start < n; start += w->max_batch) {
         int B = n - start < w->max_batch ? n - start : w->max_batch;
-        memcpy(w->act[first], x + (size_t)start * in, (size_t)B * in * sizeof(float));
-        nvm_forward(a, params, w, first, L, B, cx);
+        nvm_forward(a, params, w, x + (size_t)start * in, first, L, B, cx);
         for (int i = 0; i < B; i++) {
             const float *z = w->act[L] + (size_t)i * C;
             int best = 0;
