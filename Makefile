@@ -17,7 +17,7 @@ TEST_BINS := $(TESTS:%=$(BUILD)/tests/%)
 NVMSIM_DATA ?= $(CURDIR)/data
 export NVMSIM_DATA
 
-.PHONY: all run test clean install data
+.PHONY: all run test clean install data reproduce
 all: nvmsim
 
 nvmsim: $(OBJS)
@@ -48,6 +48,10 @@ run: nvmsim
 
 data:
 	sh scripts/fetch_data.sh
+
+# Every run behind results/ (CSVs, sidecars, figures) from scratch; wall times go to results/reproduce.log.
+reproduce: nvmsim
+	sh scripts/reproduce.sh
 
 install: nvmsim
 	install -d $(DESTDIR)$(PREFIX)/bin
