@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/.."
 NVMSIM=${NVMSIM:-./nvmsim}
 DATA=${NVMSIM_DATA:-data}
-MODELS=build/models
+MODELS=${NVMSIM_MODELS:-build/models}   # trained base networks shared by runs (not results)
 mkdir -p results "$MODELS"
 LOG=results/reproduce.log
 
@@ -20,8 +20,8 @@ mlp2_extended     | --net mlp2 --nfe 20,100 --alpha 0:3:0.1 --runs 20
 mlp3_extended     | --net mlp3 --nfe 20,100 --alpha 0:3:0.1 --runs 20
 mlp2_bits         | --net mlp2 --nfe 100 --alpha 0 --noise quant:1,quant:2,quant:3,quant:4,quant:5,quant:6,quant:7,quant:8
 mlp3_bits         | --net mlp3 --nfe 100 --alpha 0 --noise quant:1,quant:2,quant:3,quant:4,quant:5,quant:6,quant:7,quant:8
-cnn               | --net cnn --model build/models/cnn.nvm --alpha 0:1:0.05 --runs 10
-cnn_bits          | --net cnn --model build/models/cnn.nvm --alpha 0 --noise quant:1,quant:2,quant:3,quant:4,quant:5,quant:6,quant:7,quant:8'
+cnn               | --net cnn --model @MODELS@/cnn.nvm --alpha 0:1:0.05 --runs 10
+cnn_bits          | --net cnn --model @MODELS@/cnn.nvm --alpha 0 --noise quant:1,quant:2,quant:3,quant:4,quant:5,quant:6,quant:7,quant:8'
 
 selected() {   # selected NAME [REQUESTED...]: no request means every run
     n=$1
@@ -37,6 +37,7 @@ echo "# reproduce started $(date -u +%Y-%m-%dT%H:%M:%SZ), nvmsim $("$NVMSIM" --v
 echo "$RUNS" | while IFS='|' read -r name args; do
     name=$(echo "$name" | tr -d ' ')
     selected "$name" "$@" || continue
+    args=$(echo "$args" | sed "s|@MODELS@|$MODELS|g")
     case "$args" in
     *cnn.nvm*)   # the cnn runs share one trained base network (the same one a sweep would train)
         if [ ! -f "$MODELS/cnn.nvm" ]; then
