@@ -9,7 +9,7 @@
 enum { T = NVM_CMD_TRAIN, E = NVM_CMD_EVAL, S = NVM_CMD_SWEEP, I = NVM_CMD_INFO, BN = NVM_CMD_BENCH };
 
 typedef struct {
-    const char *name, *arg;
+    const char *name, *arg;   /* arg NULL: a switch that takes no value */
     int cmds;
     const char *help;
 } flag_def;
@@ -30,6 +30,7 @@ static const flag_def FLAGS[] = {
     {"--noise", "LIST", E | S,
      "noise model(s): gauss (Eq. 1), quant:B (round to 2^B levels over +-max|w| per tensor,\n"
      "                        B = 1..8, then Eq. 1 with --alpha on top) [gauss]"},
+    {"--resume", NULL, S, "continue the interrupted sweep in <out>.part (same flags otherwise)"},
     {"--runs", "R", S, "chips (independent eps draws) per base network [1]"},
     {"--bases", "B", S, "independently trained base networks per N_FE [1]"},
     {"--chip", "K", E, "which chip's eps to apply with --alpha [0]"},
@@ -85,6 +86,12 @@ int nvm_args_parse(nvm_args *a, int cmd, const char *cmd_name, int argc, char **
             return nvm_fail(e, NVM_EUSAGE, "%s does not apply to `nvmsim %s`", FLAGS[k].name, cmd_name);
         if (a->val[k])
             return nvm_fail(e, NVM_EUSAGE, "%s given twice", FLAGS[k].name);
+        if (!FLAGS[k].arg) {
+            if (eq)
+                return nvm_fail(e, NVM_EUSAGE, "%s takes no value", FLAGS[k].name);
+            a->val[k] = "yes";
+            continue;
+        }
         if (eq)
             a->val[k] = eq + 1;
         else if (i + 1 < argc)
@@ -177,7 +184,7 @@ void nvm_args_help(int cmd)
     printf("%s\nFlags:\n", ABOUT[cmd]);
     for (int i = 0; i < N_FLAGS; i++)
         if (FLAGS[i].cmds & cmd)
-            printf("  %-16s %-6s %s\n", FLAGS[i].name, FLAGS[i].arg, FLAGS[i].help);
+            printf("  %-16s %-6s %s\n", FLAGS[i].name, FLAGS[i].arg ? FLAGS[i].arg : "", FLAGS[i].help);
     printf("  %-23s %s\n\nExamples:\n%s", "-h, --help", "this help", EXAMPLES[cmd]);
 }
 

@@ -11,10 +11,27 @@
 int nvm_fail(nvm_err *e, int code, const char *fmt, ...)
 {
     if (e) {
+        char raw[sizeof e->msg];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+        vsnprintf(raw, sizeof raw, fmt, ap);
         va_end(ap);
+        /* Messages quote command-line values and bytes from input files: control characters are
+         * written as \n or \xNN, so a message stays one line and cannot drive the terminal. */
+        size_t o = 0;
+        for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
+            char esc[5] = {(char)*p, 0};
+            if (*p == '\n')
+                snprintf(esc, sizeof esc, "\\n");
+            else if (*p < 0x20 || *p == 0x7f)
+                snprintf(esc, sizeof esc, "\\x%02x", *p);
+            size_t len = strlen(esc);
+            if (o + len >= sizeof e->msg)
+                break;
+            memcpy(e->msg + o, esc, len);
+            o += len;
+        }
+        e->msg[o] = '\0';
     }
     return code;
 }

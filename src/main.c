@@ -231,6 +231,40 @@ static int cmd_info(const nvm_args *a, nvm_err *e)
     return rc;
 }
 
+/* FNV-1a over n bytes, continuing from h (start with 14695981039346656037). */
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ull;
+    return h;
+}
+
+/* Everything that defines the rows of a sweep, in one line (lists as count@hash): --resume refuses to
+ * continue a CSV made with anything else. Threads and paths are left out: they never change a row. */
+static void grid_fingerprint(const nvm_sweep_cfg *c, const nvm_session *s, const nvm_model *m,
+                             char out[1024])
+{
+    const uint64_t h0 = 14695981039346656037ull;
+    uint64_t data = h0;
+    for (int i = 0; i < s->n_files; i++)
+        data = fnv1a(data, s->files[i].sha256, strlen(s->files[i].sha256));
+    const nvm_train_opts *t = &c->train, *r = &c->retrain;
+    snprintf(out, 1024,
+             "net=%s arch=%s nfe=%d@%016llx nd=%d@%016llx detector=%s noise=%d@%016llx alpha=%d@%016llx "
+             "runs=%d bases=%d seed=%llu biases=%d train=%d/%d/%d/%.17g/%.17g retrain=%d/%d/%d/%.17g/%.17g "
+             "data=%s:%d/%d@%016llx model=%016llx",
+             c->net, c->spec ? c->spec : "-", c->n_nfe,
+             (unsigned long long)fnv1a(h0, c->nfe, (size_t)c->n_nfe * sizeof *c->nfe), c->n_nd,
+             (unsigned long long)fnv1a(h0, c->nd, (size_t)c->n_nd * sizeof *c->nd),
+             c->detector_new ? "new" : "last", c->n_noise,
+             (unsigned long long)fnv1a(h0, c->noises, (size_t)c->n_noise * sizeof *c->noises), c->n_alpha,
+             (unsigned long long)fnv1a(h0, c->alphas, (size_t)c->n_alpha * sizeof *c->alphas), c->runs,
+             c->bases, (unsigned long long)c->seed, c->degrade_biases, (int)t->optim, t->epochs, t->batch,
+             t->lr, t->momentum, (int)r->optim, r->epochs, r->batch, r->lr, r->momentum, s->dataset,
+             s->train.n, s->test.n, (unsigned long long)data,
+             (unsigned long long)(m->params ? fnv1a(h0, m->params, m->arch.n_params * sizeof(float)) : 0));
+}
+
 static int cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
 {
     double t0 = nvm_now();
@@ -308,13 +342,22 @@ static int cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     cfg.noises = noises;
     cfg.out = out;
     cfg.progress = isatty(STDERR_FILENO);
+    cfg.resume = nvm_arg(a, "--resume") != NULL;
+    char grid[1024];
+    grid_fingerprint(&cfg, &s, &model, grid);
+    nvm_sweep_stats st = {0};
+    nvm_run_info run = {argc, argv, s.files, s.n_files, s.threads, nvm_isa_name(s.isa), 0, "running",
+                        grid};
+    /* The sidecar is written first too, so an interrupted run records what it was (for --resume). */
+    if ((cfg.resume && (rc = nvm_sidecar_check_grid(side, grid, e))) ||
+        (rc = nvm_sidecar_write(side, &cfg, &st, &run, e)))
+        goto done;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    nvm_sweep_stats st;
     rc = nvm_sweep(&cfg, &s.train, &s.test, s.pool, s.isa, &st, e);
     if (rc == NVM_OK || rc == NVM_EINTR) {
-        nvm_run_info run = {argc, argv, s.files, s.n_files, s.threads, nvm_isa_name(s.isa),
-                            nvm_now() - t0, rc == NVM_OK ? "complete" : "interrupted"};
+        run.wall_seconds = nvm_now() - t0;
+        run.status = rc == NVM_OK ? "complete" : "interrupted";
         nvm_err e2;
         int rc2 = nvm_sidecar_write(side, &cfg, &st, &run, &e2);
         if (rc == NVM_OK) {
@@ -376,7 +419,7 @@ int main(int argc, char **argv)
         if (rc != NVM_OK)   /* one line: what failed, and what to do */
             fprintf(stderr, "nvmsim %s: %s%s%s\n", CMDS[i].name, e.msg,
                     rc == NVM_EUSAGE ? "; see `nvmsim <command> --help`" : "",
-                    rc == NVM_EINTR ? "; run the same command again to redo the sweep" : "");
+                    "");
         return rc;
     }
     fprintf(stderr, "nvmsim: unknown command '%s' (expected train, eval, sweep or info; see nvmsim --help)\n",

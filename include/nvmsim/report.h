@@ -15,6 +15,12 @@ typedef struct {
 
 /* Creates path.part and writes the header line (without newline in header). */
 int nvm_csv_open(nvm_csv *c, const char *path, const char *header, nvm_err *e);
+/* Reopens path.part of an interrupted run for appending: checks its header, keeps the first complete
+ * rows in whole groups of `group` rows (a cell's rows), truncates anything after them, and returns
+ * the kept rows (malloc'd text, NUL-terminated) and their number. NVM_EDATA if path.part is missing or
+ * not such a CSV. */
+int nvm_csv_resume(nvm_csv *c, const char *path, const char *header, int group, char **rows,
+                   long *n_rows, nvm_err *e);
 /* Appends one complete line (line includes its newline) and flushes it to the OS. */
 int nvm_csv_write(nvm_csv *c, const char *line, nvm_err *e);
 /* Complete: closes and renames path.part to path. */

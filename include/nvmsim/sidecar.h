@@ -13,11 +13,15 @@ typedef struct {
     int threads;
     const char *isa;
     double wall_seconds;
-    const char *status;           /* "complete" | "interrupted" */
+    const char *status;           /* "running" | "complete" | "interrupted" */
+    const char *grid;             /* fingerprint of everything that defines the rows (see main.c) */
 } nvm_run_info;
 
 /* Writes path (atomically) describing the sweep cfg, its stats and the run. */
 int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_sweep_stats *st,
                       const nvm_run_info *run, nvm_err *e);
+
+/* Checks that the sidecar at path records the same grid fingerprint (for --resume). */
+int nvm_sidecar_check_grid(const char *path, const char *grid, nvm_err *e);
 
 #endif

@@ -33,6 +33,7 @@ typedef struct {
     const nvm_model *model;     /* use this base network instead of training (then n_nfe = bases = 1) */
     const char *out;            /* CSV path; rows go to out.part, renamed to out when complete */
     int progress;               /* progress lines on stderr */
+    int resume;                 /* continue out.part of an interrupted run (same grid) */
     volatile sig_atomic_t *stop;/* set by a signal handler: finish running cells, start no more */
 } nvm_sweep_cfg;
 
@@ -46,7 +47,9 @@ typedef struct {
     double train_seconds, cell_seconds;
 } nvm_sweep_stats;
 
-/* Runs the grid. Returns NVM_EINTR (with the finished rows kept in out.part) if cfg->stop was set. */
+/* Runs the grid. Returns NVM_EINTR (with the finished rows kept in out.part) if cfg->stop was set.
+ * With cfg->resume, the complete cells of out.part are kept and only the rest is computed: the final
+ * CSV is byte-identical to an uninterrupted run's. */
 int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_dataset *test,
               nvm_pool *pool, nvm_isa isa, nvm_sweep_stats *stats, nvm_err *e);
 void nvm_sweep_stats_free(nvm_sweep_stats *s);

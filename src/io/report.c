@@ -1,9 +1,12 @@
 /* CSV output that never leaves a half row, and the progress line. */
+#define _POSIX_C_SOURCE 200809L
 #include "nvmsim/report.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int nvm_csv_open(nvm_csv *c, const char *path, const char *header, nvm_err *e)
 {
@@ -18,6 +21,60 @@ int nvm_csv_open(nvm_csv *c, const char *path, const char *header, nvm_err *e)
         nvm_csv_abandon(c);
         return nvm_fail(e, NVM_ERUNTIME, "%s: write failed (%s)", c->part, strerror(errno));
     }
+    return NVM_OK;
+}
+
+int nvm_csv_resume(nvm_csv *c, const char *path, const char *header, int group, char **rows,
+                   long *n_rows, nvm_err *e)
+{
+    memset(c, 0, sizeof *c);
+    *rows = NULL;
+    *n_rows = 0;
+    if (snprintf(c->path, sizeof c->path, "%s", path) >= (int)sizeof c->path)
+        return nvm_fail(e, NVM_EUSAGE, "--out: path too long");
+    snprintf(c->part, sizeof c->part, "%s.part", path);
+    FILE *f = fopen(c->part, "r+");
+    if (!f && errno == ENOENT && access(path, F_OK) == 0)
+        return nvm_fail(e, NVM_EUSAGE, "%s is complete (no %s): nothing to resume", path, c->part);
+    if (!f)
+        return nvm_fail(e, NVM_EDATA, "%s: cannot resume (%s); run without --resume to start over",
+                        c->part, strerror(errno));
+    char *text = NULL;
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (text = malloc((size_t)size + 1)) && fread(text, 1, (size_t)size, f) == (size_t)size) {
+        text[size] = '\0';
+    } else {
+        free(text);
+        fclose(f);
+        return nvm_fail(e, NVM_EDATA, "%s: cannot read it to resume", c->part);
+    }
+    size_t hl = strlen(header);
+    if ((size_t)size <= hl || strncmp(text, header, hl) != 0 || text[hl] != '\n' || strlen(text) != (size_t)size) {
+        free(text);
+        fclose(f);
+        return nvm_fail(e, NVM_EDATA, "%s: not a sweep CSV of this version (header differs)", c->part);
+    }
+    /* Keep whole rows, in whole cells; a row cut by a crash or the rest of a half-written cell goes. */
+    char *body = text + hl + 1, *end = body;
+    long complete = 0, kept = 0;
+    for (char *p = body; (p = strchr(p, '\n')); p++)
+        if (++complete % group == 0) {
+            kept = complete;
+            end = p + 1;
+        }
+    long keep_bytes = (long)(end - text);
+    if (fflush(f) != 0 || ftruncate(fileno(f), keep_bytes) != 0 || fseek(f, 0, SEEK_END) != 0) {
+        free(text);
+        fclose(f);
+        return nvm_fail(e, NVM_ERUNTIME, "%s: cannot truncate to its complete rows (%s)", c->part,
+                        strerror(errno));
+    }
+    *end = '\0';
+    memmove(text, body, (size_t)(end - body) + 1);
+    c->f = f;
+    *rows = text;
+    *n_rows = kept;
     return NVM_OK;
 }
 

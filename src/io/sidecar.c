@@ -74,7 +74,9 @@ int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_swee
         out(&b, "%s", i ? ", " : "");
         json_str(&b, run->argv[i]);
     }
-    out(&b, "],\n  \"status\": \"%s\",\n", run->status);
+    out(&b, "],\n  \"status\": \"%s\",\n  \"grid\": ", run->status);
+    json_str(&b, run->grid);
+    out(&b, ",\n");
     out(&b, "  \"net\": \"%s\",\n  \"dataset\": \"%s\",\n", cfg->net, cfg->dataset);
     out(&b, "  \"seed\": %llu,\n  \"threads\": %d,\n  \"isa\": \"%s\",\n",
         (unsigned long long)cfg->seed, run->threads, run->isa);
@@ -104,7 +106,7 @@ int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_swee
     out(&b, "  \"runs\": %d,\n  \"bases\": %d,\n", cfg->runs, cfg->bases);
     out(&b, "  \"fe_mac_share\": %.6f,\n", st->fe_mac_share);
     out(&b, "  \"acc_clean\": ");
-    json_doubles(&b, st->acc_clean, cfg->n_nfe * cfg->bases);
+    json_doubles(&b, st->acc_clean, st->acc_clean ? cfg->n_nfe * cfg->bases : 0);
     out(&b, ",\n  \"rows\": %d,\n", st->rows);
     out(&b, "  \"train_seconds\": %.3f,\n  \"cell_seconds\": %.3f,\n  \"wall_seconds\": %.3f\n}\n",
         st->train_seconds, st->cell_seconds, run->wall_seconds);
@@ -115,4 +117,31 @@ int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_swee
     int rc = nvm_write_atomic(path, b.p, b.n, e);
     free(b.p);
     return rc;
+}
+
+int nvm_sidecar_check_grid(const char *path, const char *grid, nvm_err *e)
+{
+    uint8_t *buf;
+    size_t n;
+    nvm_err sub;
+    if (nvm_read_file(path, (size_t)1 << 24, &buf, &n, &sub) != NVM_OK)
+        return nvm_fail(e, NVM_EDATA, "%s: cannot check that --resume continues the same sweep (%s)",
+                        path, sub.msg);
+    sbuf want = {0};
+    out(&want, "\"grid\": ");
+    json_str(&want, grid);
+    char *text = nvm_alloc(n + 1, 1);
+    int same = 0;
+    if (text && !want.oom) {
+        memcpy(text, buf, n);
+        text[n] = '\0';
+        same = strstr(text, want.p) != NULL;
+    }
+    free(text);
+    free(buf);
+    free(want.p);
+    if (!same)
+        return nvm_fail(e, NVM_EUSAGE, "--resume: the sweep in %s was started with other settings (its "
+                        "\"grid\" differs); use the same flags, or drop --resume to start over", path);
+    return NVM_OK;
 }

@@ -29,6 +29,7 @@ typedef struct {
     const nvm_arch *arch;
     const float *params;
     int nfe_i, base, cells;
+    int first;                   /* cells before it were kept from an interrupted run */
     double acc_clean;
     worker *workers;
     double *acc_deg, *acc_ret;   /* [cells], [cells × n_nd] */
@@ -152,7 +153,7 @@ static void cell_task(void *ctx, int cell, int worker_id)
 {
     grid *g = ctx;
     pthread_mutex_lock(&g->lock);
-    int skip = g->rc != NVM_OK || (g->cfg->stop && *g->cfg->stop);
+    int skip = cell < g->first || g->rc != NVM_OK || (g->cfg->stop && *g->cfg->stop);
     pthread_mutex_unlock(&g->lock);
     if (skip)
         return;
@@ -180,6 +181,37 @@ static void on_epoch(void *ctx, int epoch, int epochs, double loss)
     if (t->progress)
         fprintf(stderr, "\r\033[Ktraining %s n_fe=%d base %d: epoch %d/%d, loss %.4f", t->net, t->nfe,
                 t->base, epoch, epochs, loss);
+}
+
+/* Adds the rows kept from an interrupted run (grid order) to the statistics, as flush_rows would have. */
+static int absorb_rows(const nvm_sweep_cfg *cfg, nvm_sweep_stats *st, const char *text, long n_rows,
+                       int cells, nvm_err *e)
+{
+    const char *p = text;
+    for (long r = 0; r < n_rows; r++) {
+        double v[3];
+        for (int f = 0; f < 9 && p; f++) {   /* skip to acc_clean, the 10th column */
+            const char *comma = strchr(p, ',');
+            p = comma ? comma + 1 : NULL;
+        }
+        char *end = NULL;
+        for (int f = 0; f < 3 && p; f++) {
+            v[f] = strtod(p, &end);
+            p = end && (*end == ',' || *end == '\n') && end > p ? end + 1 : NULL;
+        }
+        if (!p || end[0] != '\n')
+            return nvm_fail(e, NVM_EDATA, "%s.part: row %ld is not a complete sweep row", cfg->out, r + 2);
+        long cell = r / cfg->n_nd, grp = cell / cells;
+        int k = (int)(r % cfg->n_nd), local = (int)(cell % cells);
+        int ni = local % (cfg->n_noise * cfg->n_alpha) / cfg->n_alpha, ai = local % cfg->n_alpha;
+        int fi = (int)(grp / cfg->bases);
+        size_t s = (((size_t)fi * cfg->n_nd + k) * cfg->n_noise + ni) * cfg->n_alpha + ai;
+        st->acc_clean[grp] = v[0];
+        st->acc_degraded[s] += v[1] / (cfg->bases * cfg->runs);
+        st->acc_retrained[s] += v[2] / (cfg->bases * cfg->runs);
+        st->rows++;
+    }
+    return NVM_OK;
 }
 
 /* Trains base network `base` of width nfe (or copies cfg->model) into params. */
@@ -228,7 +260,8 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
     float *params = NULL;
     nvm_csv csv = {0};
     nvm_progress prog;
-    long cells_done = 0;
+    long cells_done = 0, kept_rows = 0;
+    char *kept = NULL;
     int rc = NVM_OK, max_nd = 0;
     for (int k = 0; k < cfg->n_nd; k++)
         max_nd = cfg->nd[k] > max_nd ? cfg->nd[k] : max_nd;
@@ -237,8 +270,22 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
         rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
         goto out;
     }
-    if ((rc = nvm_csv_open(&csv, cfg->out, CSV_HEADER, e)) != NVM_OK)
+    if (cfg->resume) {
+        rc = nvm_csv_resume(&csv, cfg->out, CSV_HEADER, cfg->n_nd, &kept, &kept_rows, e);
+        if (rc == NVM_OK && kept_rows > (long)cfg->n_nfe * cfg->bases * cells * cfg->n_nd)
+            rc = nvm_fail(e, NVM_EDATA, "%s: more rows than this grid has", csv.part);
+        if (rc == NVM_OK)
+            rc = absorb_rows(cfg, stats, kept, kept_rows, cells, e);
+        free(kept);
+        if (rc != NVM_OK) {
+            nvm_csv_abandon(&csv);
+            goto out;
+        }
+        cells_done = kept_rows / cfg->n_nd;
+    } else if ((rc = nvm_csv_open(&csv, cfg->out, CSV_HEADER, e)) != NVM_OK) {
         goto out;
+    }
+    const long resumed = cells_done;
     pthread_mutex_init(&g.lock, NULL);
     g.csv = &csv;
     g.prog = &prog;
@@ -248,6 +295,8 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
     snprintf(label, sizeof label, "sweep %s: cells", cfg->net);
     nvm_progress_start(&prog, cfg->progress, label, (long)cfg->n_nfe * cfg->bases * cells);
     for (int fi = 0; fi < cfg->n_nfe && rc == NVM_OK; fi++) {
+        if ((long)(fi + 1) * cfg->bases * cells <= resumed)   /* all of this N_FE was kept */
+            continue;
         nvm_arch a;
         if (cfg->model)
             a = cfg->model->arch;
@@ -268,6 +317,9 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
             if (worker_init(&g.workers[i], &a, train->n, test->n, d.n_params, isa) != NVM_OK)
                 rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for %d workers' feature caches", nw);
         for (int b = 0; b < cfg->bases && rc == NVM_OK; b++) {
+            const long grp0 = ((long)fi * cfg->bases + b) * cells;   /* global index of its cell 0 */
+            if (grp0 + cells <= resumed)
+                continue;
             if (cfg->stop && *cfg->stop)
                 break;
             double t0 = nvm_now();
@@ -281,8 +333,9 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
             g.base = b;
             g.acc_clean = stats->acc_clean[(size_t)fi * cfg->bases + b] =
                 clean_accuracy(&a, params, test, &g.workers[0], cx);
-            g.next_write = 0;
+            g.first = g.next_write = resumed > grp0 ? (int)(resumed - grp0) : 0;
             memset(g.done, 0, (size_t)cells);
+            memset(g.done, 1, (size_t)g.first);
             nvm_pool_run(pool, cells, cell_task, &g);
             stats->cell_seconds += nvm_now() - t1;
             if ((rc = g.rc) != NVM_OK)
@@ -302,7 +355,8 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
     else
         nvm_csv_abandon(&csv);
     if (rc == NVM_EINTR)
-        nvm_fail(e, NVM_EINTR, "interrupted: %d complete rows kept in %s", stats->rows, csv.part);
+        nvm_fail(e, NVM_EINTR, "interrupted: %d complete rows kept in %s; add --resume to the same "
+                 "command to continue", stats->rows, csv.part);
 out:
     free(params);
     free(g.workers);
