@@ -40,6 +40,7 @@ $(BUILD)/tests/mkdata: tests/mkdata.c
 test: nvmsim $(TEST_BINS) $(BUILD)/tests/mkdata
 	@set -e; for t in $(TEST_BINS); do $$t; done
 	@sh tests/cli.sh ./nvmsim $(BUILD)/tests/mkdata
+	@sh tests/test_plot.sh ./nvmsim $(BUILD)/tests/mkdata
 
 # Finds MNIST (in $$NVMSIM_DATA or ./data), fetching it into ./data if absent, then runs the paper's sweep.
 run: nvmsim
@@ -48,6 +49,13 @@ run: nvmsim
 
 data:
 	sh scripts/fetch_data.sh
+
+# The paper's figures (PNG + PDF in results/figures/) from every sweep CSV in results/. Needs python3 with
+# matplotlib (Debian: python3-matplotlib); the default python3 is used if it has it, else /usr/bin/python3.
+PYTHON ?= $(shell python3 -c 'import matplotlib' >/dev/null 2>&1 && echo python3 || echo /usr/bin/python3)
+.PHONY: figures
+figures:
+	$(PYTHON) scripts/plot_figures.py --out results/figures results/*.csv
 
 # Every run behind results/ (CSVs, sidecars, figures) from scratch; wall times go to results/reproduce.log.
 reproduce: nvmsim

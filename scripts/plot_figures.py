@@ -38,7 +38,9 @@ import argparse
 import csv
 import math
 import os
+import signal
 import sys
+import textwrap
 
 PROG = "plot_figures.py"
 HEADER = ["net", "dataset", "n_fe", "n_d", "detector", "noise", "alpha", "base", "chip",
@@ -249,7 +251,6 @@ class Plotter:
             "lines.linewidth": 1.6,
             "lines.markersize": 3.5,
             "savefig.dpi": 150,
-            "pdf.fonttype": 42,
         })
         self.outdir = outdir
         self.written = 0
@@ -280,10 +281,14 @@ class Plotter:
         self.plt.close(fig)
 
     def figure(self, nrows, ncols, title, caption, w=4.5, h=3.9):
-        fig, axes = self.plt.subplots(nrows, ncols, figsize=(w * ncols + 0.4, h * nrows + 0.9), squeeze=False)
-        fig.suptitle(title, fontsize=12.5, fontweight="bold")
+        width = max(w * ncols + 0.4, 9.0)
+        fig, axes = self.plt.subplots(nrows, ncols, figsize=(width, h * nrows + 0.9), squeeze=False)
+        # Wrapped by hand (about 9 bold 12.5 pt and 15 plain 8.5 pt characters per inch) so that the
+        # constrained layout knows their real height.
+        fig.suptitle(textwrap.fill(title, int(width * 9)), fontsize=12.5, fontweight="bold")
         # the caption as the figure's x label: the constrained layout leaves room for it
-        fig.supxlabel(caption, fontsize=8.5, color="0.25", wrap=True)
+        caption = caption.replace("Student t", "Student\u00a0t").replace(" %", "\u00a0%")  # no break there
+        fig.supxlabel(textwrap.fill(caption, int(width * 15)), fontsize=8.5, color="0.25")
         fig.set_layout_engine("constrained", h_pad=0.06, w_pad=0.06)
         return fig, axes
 
@@ -399,7 +404,7 @@ def figs_345(P, rows, missing):
                          "Line: mean over chips of the per-chip difference acc_retrained − acc_degraded, in "
                          "percentage points; shaded: 95 % confidence interval of the mean paired difference "
                          "(Student t). Rows with noise = gauss, detector = last.")
-    lo5, hi5 = 0.0, 0.0
+    lim5 = {}  # dataset -> (lo, hi): panels of the same dataset share the y range
     drawn = []
     for i, net in enumerate(nets):
         ax = axes[0][i]
@@ -414,15 +419,16 @@ def figs_345(P, rows, missing):
             lab = "N_FE = %d" % nfe + (", N_D = %d" % nd if multi_nd else "")
             pts = series(groups[(nfe, nd)], lambda r: r.alpha, lambda r: r.ret - r.deg)
             lo, hi = P.curve(ax, pts, P.nfe_color[nfe], lab)
-            lo5, hi5 = min(lo5, lo), max(hi5, hi)
+            lo5, hi5 = lim5.get(rs[0].dataset, (0.0, 0.0))
+            lim5[rs[0].dataset] = (min(lo5, lo), max(hi5, hi))
         ax.axhline(0.0, color="0.3", lw=0.9, zorder=1)
         ax.set_title("%s %s\n%s" % (panel_letter(i), net_title(net, rs), chips_text(rs)))
         ax.set_xlabel("programming error α")
         ax.set_ylabel("improvement (percentage points)")
         ax.legend(loc="upper left")
-        drawn.append(ax)
-    for ax in drawn:
-        ax.set_ylim(*ylim_pad(lo5, hi5, minspan=0.5))
+        drawn.append((ax, rs[0].dataset))
+    for ax, ds in drawn:
+        ax.set_ylim(*ylim_pad(*lim5[ds], minspan=0.5))
     P.save(fig, "fig5_improvement")
 
 
@@ -452,6 +458,7 @@ def fig6_bits(P, rows, missing, notes):
                          "Solid: detector retrained; dotted: degraded (original detector); dashed: clean "
                          "network. Mean over chips; shaded: 95 % CI (Student t). detector = last.")
     L = P.Line2D
+    lim, drawn = {}, []
     for i, net in enumerate(nets):
         ax = axes[0][i]
         if net not in per_net:
@@ -465,13 +472,15 @@ def fig6_bits(P, rows, missing, notes):
         for (nfe, nd) in sorted(groups):
             g = groups[(nfe, nd)]
             c = P.nfe_color[nfe]
-            P.curve(ax, series(g, lambda r: r.bits, lambda r: r.ret), c, None, ls="-", marker="o")
-            P.curve(ax, series(g, lambda r: r.bits, lambda r: r.deg), c, None, ls=":", marker="s")
+            l1, h1 = P.curve(ax, series(g, lambda r: r.bits, lambda r: r.ret), c, None, ls="-", marker="o")
+            l2, h2 = P.curve(ax, series(g, lambda r: r.bits, lambda r: r.deg), c, None, ls=":", marker="s")
             cleans = {}
             for r in g:
                 cleans[r.base] = r.clean
             clean = math.fsum(cleans.values()) / len(cleans) * 100
             ax.axhline(clean, color=c, ls="--", lw=1.1, alpha=0.9)
+            lo, hi = lim.get(rs[0].dataset, (1e9, -1e9))
+            lim[rs[0].dataset] = (min(lo, l1, l2, clean), max(hi, h1, h2, clean))
             handles.append(L([], [], color=c, lw=2.2, label="N_FE = %d" % nfe
                              + (", N_D = %d" % nd if len(groups) > len({k[0] for k in groups}) else "")))
         handles += [L([], [], color="0.3", ls="-", marker="o", label="retrained"),
@@ -483,6 +492,9 @@ def fig6_bits(P, rows, missing, notes):
         ax.set_title("%s %s\n%s" % (panel_letter(i), net_title(net, rs), chips_text(rs)))
         ax.set_xlabel("feature-extractor weight precision B (bits)")
         P.percent_axis(ax)
+        drawn.append((ax, rs[0].dataset))
+    for ax, ds in drawn:  # panels of the same dataset share the y range
+        ax.set_ylim(*ylim_pad(*lim[ds], top=100.5))
     P.save(fig, "fig6_bits")
 
 
@@ -523,7 +535,7 @@ def fig7_detector(P, rows, missing):
                 color, lab = "black", "last layer retrained" + (" (N_D = %d)" % k[1] if k[1] else "")
             else:
                 j = news.index(k)
-                color = P.cmap_nd(0.15 + 0.7 * (j / max(1, len(news) - 1)) if len(news) > 1 else 0.35)
+                color = P.cmap_nd(0.1 + 0.65 * j / (len(news) - 1) if len(news) > 1 else 0.35)
                 lab = "new detector, N_D = %d" % k[1] + (" (softmax only)" if k[1] == 0 else "")
             P.curve(ax, series(groups[k], lambda r: r.alpha, lambda r: r.ret), color, lab)
         ax.set_title("%s %s, N_FE = %d\n%s" % (panel_letter(i), net_title(net, rs), nfe, chips_text(rs)))
@@ -636,4 +648,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... | head` ends quietly
     sys.exit(main(sys.argv[1:]))
