@@ -35,7 +35,7 @@ static const flag_def FLAGS[] = {
     {"--bases", "B", S, "independently trained base networks per N_FE [1]"},
     {"--chip", "K", E, "which chip's eps to apply with --alpha [0]"},
     {"--detector", "KIND", S, "last: retrain the trained last layer; new: a fresh detector [last]"},
-    {"--nd", "LIST", S, "hidden tanh neurons of a new detector; 0 = one softmax layer [0]"},
+    {"--nd", "LIST", S, "hidden neurons of a new detector (MLPs tanh, cnn ReLU); 0 = one softmax layer [0]"},
     {"--retrain-epochs", "N", S, "epochs of detector retraining [5]"},
     {"--retrain-lr", "X", S, "learning rate of detector retraining [sgd 0.02, adam 0.0005]"},
     {"--degrade-biases", "yes|no", E | S, "apply g() to feature-extractor biases too [yes]"},
@@ -155,7 +155,8 @@ static const char *ABOUT[] = {
         "measure test accuracy, retrain only the detector on the frozen noisy features, measure again.\n"
         "One chip's eps is reused for every alpha. Writes a CSV row per (n_fe, n_d, base, chip, alpha),\n"
         "a JSON sidecar <out>.json, and a summary table on stdout. Rows are flushed as cells finish\n"
-        "(into <out>.part, renamed to <out> when complete); Ctrl-C keeps the finished rows.\n",
+        "(into <out>.part, renamed to <out> when complete); Ctrl-C keeps the finished rows, and the\n"
+        "same command with --resume continues them (the final CSV is byte-identical).\n",
     [NVM_CMD_BENCH] = "Usage: nvmsim bench [--net NAME] [FLAGS]\n"
                       "Times one training epoch on synthetic inputs (and cnn inference), printed like\n"
                       "../shared/bench/torch_ref.py for a side-by-side comparison, then GEMM GFLOP/s against\n"
