@@ -42,10 +42,11 @@ test: nvmsim $(TEST_BINS) $(BUILD)/tests/mkdata
 	@sh tests/cli.sh ./nvmsim $(BUILD)/tests/mkdata
 	@sh tests/test_plot.sh ./nvmsim $(BUILD)/tests/mkdata
 
-# Finds MNIST (in $$NVMSIM_DATA or ./data), fetching it into ./data if absent, then runs the paper's sweep.
+# Finds MNIST (in $$NVMSIM_DATA or ./data), fetching it into ./data if absent, then runs the paper's sweep
+# (into its own file: results/mlp2.csv holds the committed 100-chip run).
 run: nvmsim
 	@sh scripts/ensure_data.sh
-	./nvmsim sweep --net mlp2 --alpha 0:1:0.05
+	./nvmsim sweep --net mlp2 --alpha 0:1:0.05 --out results/run-mlp2.csv --overwrite
 
 data:
 	sh scripts/fetch_data.sh

@@ -48,7 +48,7 @@ echo "$RUNS" | while IFS='|' read -r name args; do
     esac
     t0=$(date +%s)
     # shellcheck disable=SC2086
-    "$NVMSIM" sweep $args --data "$DATA" --out "results/$name.csv"
+    "$NVMSIM" sweep $args --data "$DATA" --out "results/$name.csv" --overwrite
     echo "$name: $(( $(date +%s) - t0 )) s  (nvmsim sweep$args --out results/$name.csv)" >>"$LOG"
 done
 echo "total: $(( $(date +%s) - start )) s" >>"$LOG"

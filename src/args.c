@@ -31,6 +31,7 @@ static const flag_def FLAGS[] = {
      "noise model(s): gauss (Eq. 1), quant:B (round to 2^B levels over +-max|w| per tensor,\n"
      "                        B = 1..8, then Eq. 1 with --alpha on top) [gauss]"},
     {"--resume", NULL, S, "continue the interrupted sweep in <out>.part (same flags otherwise)"},
+    {"--overwrite", NULL, S, "replace an existing <out> (otherwise a finished CSV is never overwritten)"},
     {"--runs", "R", S, "chips (independent eps draws) per base network [1]"},
     {"--bases", "B", S, "independently trained base networks per N_FE [1]"},
     {"--chip", "K", E, "which chip's eps to apply with --alpha [0]"},

@@ -82,6 +82,16 @@ done:
     return rc;
 }
 
+/* A model runs on a data set only if it takes its inputs and predicts its classes (a file for other data
+ * would read past the samples, or index past its outputs with the labels). */
+static int model_fits(const char *path, const nvm_arch *m, const nvm_dataset *d, nvm_err *e)
+{
+    if (m->layers[0].n_in != d->dim || m->classes != d->classes)
+        return nvm_fail(e, NVM_EDATA, "%s: model takes %d inputs and %d classes, the data has %d and %d",
+                        path, m->layers[0].n_in, m->classes, d->dim, d->classes);
+    return NVM_OK;
+}
+
 static int cmd_eval(const nvm_args *a, nvm_err *e)
 {
     const char *path = nvm_arg(a, "--model");
@@ -108,11 +118,8 @@ static int cmd_eval(const nvm_args *a, nvm_err *e)
     nvm_work w = {0};
     if ((rc = nvm_session_open(&s, a, strcmp(m.arch.name, "cnn") == 0, e)) != NVM_OK)
         goto done;
-    if (m.arch.layers[0].n_in != s.test.dim) {
-        rc = nvm_fail(e, NVM_EDATA, "%s: model takes %d inputs, the data has %d", path,
-                      m.arch.layers[0].n_in, s.test.dim);
+    if ((rc = model_fits(path, &m.arch, &s.test, e)) != NVM_OK)
         goto done;
-    }
     cx = nvm_compute_new(s.isa, s.pool);
     deg = nvm_alloc_floats(m.arch.n_params);
     if (!cx || !deg || nvm_work_init(&w, &m.arch, nvm_eval_batch(&m.arch)) != NVM_OK) {
@@ -325,7 +332,8 @@ static int cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
         }
         cfg.model = &model;
     }
-    if ((rc = nvm_session_open(&s, a, n.cifar, e)) != NVM_OK)
+    if ((rc = nvm_session_open(&s, a, n.cifar, e)) != NVM_OK ||
+        (cfg.model && (rc = model_fits(nvm_arg(a, "--model"), &model.arch, &s.train, e)) != NVM_OK))
         goto done;
     if (n.cifar || cfg.model) {   /* one base architecture: N_FE is the width of its features */
         nvm_arch probe;
@@ -343,6 +351,10 @@ static int cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     cfg.out = out;
     cfg.progress = isatty(STDERR_FILENO);
     cfg.resume = nvm_arg(a, "--resume") != NULL;
+    if (!cfg.resume && !nvm_arg(a, "--overwrite") && access(out, F_OK) == 0) {
+        rc = nvm_fail(e, NVM_EUSAGE, "%s exists: choose another --out, or add --overwrite to replace it", out);
+        goto done;
+    }
     char grid[1024];
     grid_fingerprint(&cfg, &s, &model, grid);
     nvm_sweep_stats st = {0};
@@ -422,7 +434,9 @@ int main(int argc, char **argv)
                     "");
         return rc;
     }
-    fprintf(stderr, "nvmsim: unknown command '%s' (expected train, eval, sweep or info; see nvmsim --help)\n",
-            argv[1]);
+    nvm_err e;   /* formatted by nvm_fail, which keeps the quoted argument on one line */
+    nvm_fail(&e, NVM_EUSAGE, "unknown command '%s' (expected train, eval, sweep or info; see nvmsim --help)",
+             argv[1]);
+    fprintf(stderr, "nvmsim: %s\n", e.msg);
     return NVM_EUSAGE;
 }

@@ -121,6 +121,10 @@ expect 2 "nothing to resume" sweep $R --out "$T/full.csv" --resume
 mv "$T/other.csv" "$T/other.csv.part"
 expect 2 "started with other settings" sweep $R --seed 9 --out "$T/other.csv" --resume
 
+# A finished CSV is never overwritten by accident.
+expect 2 "exists: choose another --out, or add --overwrite" sweep $S --out "$T/a.csv"
+"$NVMSIM" sweep $S --out "$T/a.csv" --overwrite >/dev/null 2>&1 && cmp -s "$T/a.csv" "$T/b.csv" && ok || bad "--overwrite"
+
 # Noise models: a list is a grid axis; the noise column names each.
 "$NVMSIM" sweep $D --nfe 16 --epochs 2 --alpha 0,0.5 --noise quant:1,quant:8,gauss --retrain-epochs 1 \
     --out "$T/q.csv" >/dev/null 2>&1 || bad "sweep --noise list"
