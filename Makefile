@@ -41,6 +41,55 @@ test: nvmsim $(TEST_BINS) $(BUILD)/tests/mkdata
 	@set -e; for t in $(TEST_BINS); do $$t; done
 	@sh tests/cli.sh ./nvmsim $(BUILD)/tests/mkdata
 	@sh tests/test_plot.sh ./nvmsim $(BUILD)/tests/mkdata
+	@sh tests/robust.sh ./nvmsim $(BUILD)/tests/mkdata
+
+# Sanitizers: everything rebuilt with ASan + UBSan in $(BUILD)/asan (CC may be gcc or clang), then the
+# whole suite (unit tests, tests/cli.sh, tests/test_plot.sh, tests/robust.sh) against it. Sanitizer
+# reports go to $(BUILD)/asan/sanitizer-logs/ (robust.sh's to robust/ there, checked case by case); any
+# report fails the run, and is printed.
+ASAN_BUILD  ?= $(BUILD)/asan
+ASAN_CFLAGS ?= -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang in $(BUILD)/fuzz; `make fuzz` runs each for
+# FUZZ_SECONDS on a copy of its seed corpus (tests/fuzz/corpus/NAME) and fails on any crash.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_BUILD   ?= $(BUILD)/fuzz
+FUZZ_CFLAGS  ?= -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer
+FUZZ_TARGETS := $(sort $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c))))
+.PHONY: test-asan asan-suite fuzz fuzz-build
+
+test-asan:
+	@rm -rf $(ASAN_BUILD)/sanitizer-logs && mkdir -p $(ASAN_BUILD)/sanitizer-logs/robust
+	@CFLAGS="$(ASAN_CFLAGS)" $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) asan-suite
+
+# (run by test-asan with BUILD=$(ASAN_BUILD) and the sanitizer CFLAGS)
+asan-suite: $(BUILD)/nvmsim $(TEST_BINS) $(BUILD)/tests/mkdata
+	@logs=$(CURDIR)/$(BUILD)/sanitizer-logs; t0=$$(date +%s); st=0; \
+	a=detect_leaks=1:strict_string_checks=1; u=print_stacktrace=1:halt_on_error=1; \
+	export ASAN_OPTIONS=log_path=$$logs/asan:$$a UBSAN_OPTIONS=log_path=$$logs/ubsan:$$u; \
+	for t in $(TEST_BINS); do $$t || st=1; done; \
+	sh tests/cli.sh $(BUILD)/nvmsim $(BUILD)/tests/mkdata || st=1; \
+	sh tests/test_plot.sh $(BUILD)/nvmsim $(BUILD)/tests/mkdata || st=1; \
+	ASAN_OPTIONS=log_path=$$logs/robust/asan:$$a UBSAN_OPTIONS=log_path=$$logs/robust/ubsan:$$u \
+	NVMSIM_SANITIZER_LOGS=$$logs/robust sh tests/robust.sh $(BUILD)/nvmsim $(BUILD)/tests/mkdata || st=1; \
+	if [ -n "$$(find $$logs -type f)" ]; then find $$logs -type f -exec cat {} + >&2; \
+	    echo "test-asan: sanitizer reports above" >&2; st=1; fi; \
+	echo "test-asan: $$([ $$st -eq 0 ] && echo clean || echo FAILED) ($$(($$(date +%s) - t0)) s)" >&2; \
+	exit $$st
+
+$(BUILD)/nvmsim: $(OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz:
+	@CFLAGS="$(FUZZ_CFLAGS)" $(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_BUILD) fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/%)
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 # Finds MNIST (in $$NVMSIM_DATA or ./data), fetching it into ./data if absent, then runs the paper's sweep
 # (into its own file: results/mlp2.csv holds the committed 100-chip run).
@@ -70,3 +119,4 @@ clean:
 	rm -rf $(BUILD) nvmsim
 
 -include $(OBJS:.o=.d) $(TEST_BINS:=.d)
+-include $(FUZZ_TARGETS:%=$(BUILD)/%.d)

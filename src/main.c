@@ -381,8 +381,8 @@ static int cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
                 *e = e2;
             }
         }
-        nvm_sweep_stats_free(&st);
     }
+    nvm_sweep_stats_free(&st);   /* filled (in part) by a failed sweep too */
 done:
     free(nfe);
     free(nd);

@@ -39,7 +39,8 @@ static int write_set(const char *dir, const char *prefix, int n, unsigned seed)
         fwrite(img, 1, 784, fi);
         fwrite(&label, 1, 1, fl);
     }
-    return (fclose(fi) != 0) | (fclose(fl) != 0);
+    int bad_fi = fclose(fi) != 0, bad_fl = fclose(fl) != 0;   /* both closed, whatever the first gives */
+    return bad_fi || bad_fl;
 }
 
 /* n CIFAR records (label byte + R, G, B planes of 32×32): class c brightens a square in one plane. */

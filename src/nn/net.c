@@ -38,6 +38,10 @@ static int add_layer(nvm_arch *a, nvm_kind kind, nvm_act act, int n, int k, int 
     L->in_h = P ? P->out_h : a->in_h;
     L->in_w = P ? P->out_w : a->in_w;
     L->in_c = P ? P->out_c : a->in_c;
+    /* Shapes are ints: a layer's input and output may hold at most MAX_PARAMS values per sample. */
+    if ((size_t)L->in_h * L->in_w * L->in_c > MAX_PARAMS)
+        return nvm_fail(e, NVM_EUSAGE, "--arch %s: '%s' gets a %dx%dx%d input, more than %zu values",
+                        a->spec, tok, L->in_h, L->in_w, L->in_c, MAX_PARAMS);
     char lname[16];
     if (kind == NVM_CONV) {
         if (n < 1 || n > MAX_WIDTH || k < 1 || k > 15 || k % 2 == 0)
@@ -68,6 +72,9 @@ static int add_layer(nvm_arch *a, nvm_kind kind, nvm_act act, int n, int k, int 
         L->out_c = n;
         snprintf(lname, sizeof lname, "fc%d", ++*n_fc);
     }
+    if ((size_t)L->out_h * L->out_w * L->out_c > MAX_PARAMS)
+        return nvm_fail(e, NVM_EUSAGE, "--arch %s: '%s' gives a %dx%dx%d output, more than %zu values",
+                        a->spec, tok, L->out_h, L->out_w, L->out_c, MAX_PARAMS);
     L->n_in = L->in_h * L->in_w * L->in_c;
     L->n_out = L->out_h * L->out_w * L->out_c;
     if (kind != NVM_POOL) {

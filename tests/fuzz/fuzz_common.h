@@ -76,13 +76,13 @@ static inline void fuzz_check_arch(const nvm_arch *a)
     FUZZ_ASSERT(a->fe_layers >= 0 && a->fe_layers < a->n_layers);
     FUZZ_ASSERT(a->fe_params <= a->n_params);
     FUZZ_ASSERT(memchr(a->spec, 0, sizeof a->spec) && memchr(a->name, 0, sizeof a->name));
-    size_t params = 0, acts = (size_t)a->layers[0].n_in;
+    size_t counted = 0, acts = (size_t)a->layers[0].n_in;
     for (int t = 0; t < a->n_tensors; t++) {
-        FUZZ_ASSERT(a->tensors[t].offset == params);
+        FUZZ_ASSERT(a->tensors[t].offset == counted);
         FUZZ_ASSERT(a->tensors[t].count == (size_t)a->tensors[t].rows * (size_t)a->tensors[t].cols);
-        params += a->tensors[t].count;
+        counted += a->tensors[t].count;
     }
-    FUZZ_ASSERT(params == a->n_params);
+    FUZZ_ASSERT(counted == a->n_params);
     for (int l = 0; l < a->n_layers; l++) {
         const nvm_layer *L = &a->layers[l];
         FUZZ_ASSERT(L->in_h >= 1 && L->in_w >= 1 && L->in_c >= 1 && L->out_h >= 1 && L->out_w >= 1 &&
