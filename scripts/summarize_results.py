@@ -154,6 +154,17 @@ def main():
                     cells.append("–")
             w(f"| {net} | {nfe} | " + " | ".join(cells) + " |")
 
+    ext = [r for r in gauss_last if r["file"].endswith("_extended")]
+    if ext:
+        w("\n## Extended α: degraded / retrained accuracy\n\n| net | N_FE | α | degraded | retrained |\n|---|---|---|---|---|")
+        for net in ("mlp2", "mlp3"):
+            for nfe in sorted({r["n_fe"] for r in ext if r["net"] == net}):
+                for al in (1.5, 2.0, 2.5, 3.0):
+                    c = [r for r in ext if r["net"] == net and r["n_fe"] == nfe and abs(r["alpha"] - al) < 1e-12]
+                    if c:
+                        w(f"| {net} | {nfe} | {al:g} | {pct(*mean_ci([r['acc_degraded'] for r in c]))} | "
+                          f"{pct(*mean_ci([r['acc_retrained'] for r in c]))} |")
+
     det = [r for r in rows if r["noise"] == "gauss" and r["file"].endswith("_detector")]
     if det:
         w("\n## Detector comparison: retrained accuracy (same chips for every detector)\n")
