@@ -24,7 +24,8 @@ float nvm_tanh(float x)
     return fabsf(x) < 0.0004f ? x : t;   /* tanh(x) = x to float precision there */
 }
 
-void nvm_act_forward(nvm_act act, float *x, size_t n)
+/* x[n] = act(x) */
+static void act_forward(nvm_act act, float *x, size_t n)
 {
     if (act == NVM_ACT_TANH)
         for (size_t i = 0; i < n; i++)
@@ -34,7 +35,8 @@ void nvm_act_forward(nvm_act act, float *x, size_t n)
             x[i] = x[i] > 0 ? x[i] : 0;
 }
 
-void nvm_act_backward(nvm_act act, const float *y, float *dy, size_t n)
+/* dy[n] *= act'(·), computed from the activation's output y[n] */
+static void act_backward(nvm_act act, const float *y, float *dy, size_t n)
 {
     if (act == NVM_ACT_TANH)
         for (size_t i = 0; i < n; i++)
@@ -64,7 +66,7 @@ void nvm_forward(const nvm_arch *a, const float *params, nvm_work *w, const floa
             nvm_maxpool_forward(L, in, out, B);
             break;
         }
-        nvm_act_forward(L->act, out, (size_t)B * L->n_out);
+        act_forward(L->act, out, (size_t)B * L->n_out);
     }
 }
 
@@ -75,7 +77,7 @@ void nvm_backward(const nvm_arch *a, const float *params, float *grads, nvm_work
         const nvm_layer *L = &a->layers[l];
         const float *Wt = params + L->w_off, *in = l == first ? input : w->act[l];
         float *dout = w->grad[l + 1], *din = l > first ? w->grad[l] : NULL;
-        nvm_act_backward(L->act, w->act[l + 1], dout, (size_t)B * L->n_out);
+        act_backward(L->act, w->act[l + 1], dout, (size_t)B * L->n_out);
         switch (L->kind) {
         case NVM_DENSE:
             nvm_dense_backward(in, Wt, dout, grads + L->w_off, grads + L->b_off, din, B, L->n_in,

@@ -24,9 +24,5 @@ void nvm_maxpool_backward(const nvm_layer *L, const float *in, const float *out,
 
 /* Fast tanh (see forward.c); tests compare it with libm. */
 float nvm_tanh(float x);
-/* x[n] = act(x) */
-void nvm_act_forward(nvm_act act, float *x, size_t n);
-/* dy[n] *= act'(·), computed from the activation's output y[n] */
-void nvm_act_backward(nvm_act act, const float *y, float *dy, size_t n);
 
 #endif
