@@ -92,7 +92,7 @@ $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 # Finds MNIST (in $$NVMSIM_DATA or ./data), fetching it into ./data if absent, then runs the paper's sweep
-# (into its own file: results/mlp2.csv holds the committed 100-chip run).
+# into results/run-mlp2.csv (the committed study lives in results/paper/ and is never written by it).
 run: nvmsim
 	@sh scripts/ensure_data.sh
 	./nvmsim sweep --net mlp2 --alpha 0:1:0.05 --out results/run-mlp2.csv --overwrite
@@ -100,14 +100,15 @@ run: nvmsim
 data:
 	sh scripts/fetch_data.sh
 
-# The paper's figures (PNG + PDF in results/figures/) from every sweep CSV in results/. Needs python3 with
+# The paper's figures (PNG + PDF in results/paper/figures/) from every sweep CSV in results/paper/. Needs python3 with
 # matplotlib (Debian: python3-matplotlib); the default python3 is used if it has it, else /usr/bin/python3.
 PYTHON ?= $(shell python3 -c 'import matplotlib' >/dev/null 2>&1 && echo python3 || echo /usr/bin/python3)
 .PHONY: figures
 figures:
-	$(PYTHON) scripts/plot_figures.py --out results/figures results/*.csv
+	$(PYTHON) scripts/plot_figures.py --out results/paper/figures results/paper/*.csv
 
-# Every run behind results/ (CSVs, sidecars, figures) from scratch; wall times go to results/reproduce.log.
+# Every run behind results/paper/ (CSVs, sidecars, figures) from scratch; wall times go to
+# results/paper/reproduce.log.
 reproduce: nvmsim
 	sh scripts/reproduce.sh
 

@@ -4,7 +4,7 @@
 Usage: scripts/plot_figures.py [--out DIR] CSV...
 
 Reads any number of `nvmsim sweep` CSVs (any file names: rows are classified by their net, noise,
-detector and alpha columns) and writes, as PNG and PDF into DIR (default results/figures/):
+detector and alpha columns) and writes, as PNG and PDF into DIR (default results/paper/figures/):
 
   fig3_degraded        acc_degraded vs alpha (0..1), one curve per N_FE; panels mlp2, mlp3, cnn
   fig4_retrained       acc_retrained vs alpha, the same panels               } rows: noise=gauss,
@@ -590,8 +590,8 @@ def main(argv):
         epilog="Rows are classified by their net/noise/detector/alpha columns, not by file name. "
                "Exit codes: 0 figures written, 1 nothing to plot, 2 bad command line, 3 bad input file, "
                "4 matplotlib missing or write error.")
-    ap.add_argument("--out", default=os.path.join("results", "figures"), metavar="DIR",
-                    help="output folder [results/figures]")
+    ap.add_argument("--out", default=os.path.join("results", "paper", "figures"), metavar="DIR",
+                    help="output folder [results/paper/figures]")
     ap.add_argument("csv", nargs="*", metavar="CSV", help="sweep CSV files written by nvmsim sweep")
     args = ap.parse_args(argv)
     if not args.csv:

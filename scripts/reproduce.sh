@@ -1,15 +1,15 @@
 #!/bin/sh
-# Re-runs every experiment behind results/ from scratch, then redraws the figures.
+# Re-runs every experiment behind results/paper/ from scratch, then redraws the figures.
 #   sh scripts/reproduce.sh [NAME...]    (default: all runs below, in order)
-# Each run writes results/<name>.csv and its JSON sidecar (command line, seed, data checksums, wall
-# time); results/reproduce.log gets the command and wall time of every run and the total.
+# Each run writes results/paper/<name>.csv and its JSON sidecar (command line, seed, data checksums, wall
+# time); results/paper/reproduce.log gets the command and wall time of every run and the total.
 set -eu
 cd "$(dirname "$0")/.."
 NVMSIM=${NVMSIM:-./nvmsim}
 DATA=${NVMSIM_DATA:-data}
 MODELS=${NVMSIM_MODELS:-build/models}   # trained base networks shared by runs (not results)
-mkdir -p results "$MODELS"
-LOG=results/reproduce.log
+mkdir -p results/paper "$MODELS"
+LOG=results/paper/reproduce.log
 
 # name | arguments to `nvmsim sweep` (besides --data and --out)
 RUNS='mlp2            | --net mlp2 --nfe 10,20,50,100,200 --alpha 0:1:0.05 --runs 100
@@ -48,8 +48,8 @@ echo "$RUNS" | while IFS='|' read -r name args; do
     esac
     t0=$(date +%s)
     # shellcheck disable=SC2086
-    "$NVMSIM" sweep $args --data "$DATA" --out "results/$name.csv" --overwrite
-    echo "$name: $(( $(date +%s) - t0 )) s  (nvmsim sweep$args --out results/$name.csv)" >>"$LOG"
+    "$NVMSIM" sweep $args --data "$DATA" --out "results/paper/$name.csv" --overwrite
+    echo "$name: $(( $(date +%s) - t0 )) s  (nvmsim sweep$args --out results/paper/$name.csv)" >>"$LOG"
 done
 echo "total: $(( $(date +%s) - start )) s" >>"$LOG"
 if [ -f scripts/plot_figures.py ]; then

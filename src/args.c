@@ -47,7 +47,7 @@ static const flag_def FLAGS[] = {
     {"--batch", "N", T | S | BN, "mini-batch size (base network and detector) [MLP 32, cnn 64]"},
     {"--seed", "S", T | E | S, "seed of every random draw [1; eval: the model's]"},
     {"--model", "FILE", E | S | I, "a model file written by `nvmsim train`"},
-    {"--out", "FILE", T | S, "output: model file [model.nvm]; sweep CSV [results/<net>.csv]"},
+    {"--out", "FILE", T | S, "output: model file [model.nvm]; sweep CSV [<net>.csv]"},
     {"--data", "DIR", T | E | S | I, "data folder [$NVMSIM_DATA, else ./data]: DIR/mnist/, DIR/cifar-10-batches-bin/"},
     {"--train-limit", "N", T | E | S | I, "use only the first N training samples [all]"},
     {"--test-limit", "N", T | E | S | I, "use only the first N test samples [all]"},
@@ -173,7 +173,7 @@ static const char *EXAMPLES[] = {
                       "  nvmsim train --net cnn --epochs 12 --out cnn.nvm\n",
     [NVM_CMD_EVAL] = "  nvmsim eval --model mlp3.nvm --alpha 0.5 --chip 3\n",
     [NVM_CMD_SWEEP] = "  nvmsim sweep --net mlp2 --alpha 0:1:0.05\n"
-                      "  nvmsim sweep --net mlp3 --nfe 10,20,50,100,200 --runs 100 --out results/mlp3.csv\n"
+                      "  nvmsim sweep --net mlp3 --nfe 10,20,50,100,200 --runs 100 --out mlp3-100chips.csv\n"
                       "  nvmsim sweep --net mlp2 --nfe 100 --detector new --nd 0,100 --alpha 0,0.5,1\n"
                       "  nvmsim sweep --net cnn --alpha 0:1:0.05 --runs 10\n",
     [NVM_CMD_BENCH] = "  nvmsim bench --net cnn --batch 64 --optim adam --threads 2\n",

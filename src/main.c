@@ -290,7 +290,7 @@ static int cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     const char *det = nvm_arg(a, "--detector") ? nvm_arg(a, "--detector") : "last";
     snprintf(out, sizeof out, "%s", nvm_arg(a, "--out") ? nvm_arg(a, "--out") : "");
     if (!*out)
-        snprintf(out, sizeof out, "results/%s.csv", cfg.net);
+        snprintf(out, sizeof out, "%s.csv", cfg.net);
     snprintf(side, sizeof side, "%s.json", out);
     if ((rc = nvm_parse_int_list("--nfe", nvm_arg(a, "--nfe") ? nvm_arg(a, "--nfe") : "100", 1, 100000,
                                  &nfe, &cfg.n_nfe, e)) ||
