@@ -41,6 +41,9 @@ CIFAR_BATCHES="data_batch_1.bin data_batch_2.bin data_batch_3.bin data_batch_4.b
 # data/SHA256SUMS). This is that copy's sha256; it is accepted for test_batch.bin as well:
 TEST_BATCH_REORDERED_SHA256=18cf04461dc65479d720ca1d4daf900d8c51f12f6d825013b71b6f578008cffb
 
+# The last line a failed download prints: how to use a copy already on this machine instead.
+OFFLINE_HINT="Offline? Copy a local set with 'sh scripts/fetch_data.sh --from DIR', or point nvmsim at it with NVMSIM_DATA=DIR or --data DIR (DIR holding mnist/ and cifar-10-batches-bin/)"
+
 say() { echo "fetch_data: $*"; }
 die() {
     echo "fetch_data: error: $*" >&2
@@ -155,7 +158,7 @@ fetch_mnist() {
             fi
             rm -f "$dest/$name.part"
         done
-        [ $ok = 1 ] || die "could not download $f from any mirror ($MNIST_MIRRORS)"
+        [ $ok = 1 ] || die "could not download $f from any mirror ($MNIST_MIRRORS). $OFFLINE_HINT"
         finish "$name"
     done
 }
@@ -206,7 +209,7 @@ fetch_cifar() {
             say "downloading $CIFAR_URL (163 MB)"
             download "$CIFAR_URL" "$dest/$CIFAR_TAR.part" || {
                 rm -f "$dest/$CIFAR_TAR.part"
-                die "could not download $CIFAR_URL"
+                die "could not download $CIFAR_URL. $OFFLINE_HINT"
             }
             finish "$CIFAR_TAR"
         fi

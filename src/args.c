@@ -16,13 +16,19 @@ typedef struct {
 
 static const flag_def FLAGS[] = {
     {"--net", "NAME", T | S | I | BN,
-     "mlp2 (784-N_FE-10, MNIST), mlp3 (784-N_FE-N_FE-10, MNIST) or cnn (CIFAR-10) [mlp2]"},
-    {"--nfe", "LIST", T | S | I | BN, "MLP feature-extractor width N_FE (sweep: a list, e.g. 10,20,50) [100]"},
+     "a named network: mlp2 (= --arch t<N_FE>-f10), mlp3 (t<N_FE>-t<N_FE>-f10) or cnn\n"
+     "                        (c32-p-c64-p-c64-f64-f10) [mlp2]"},
+    {"--nfe", "LIST", T | S | I | BN, "mlp2/mlp3 feature-extractor width N_FE (sweep: a list, e.g. 10,20,50) [100]"},
     {"--arch", "SPEC", T | S | I | BN,
-     "cnn layers, e.g. c32-p-c64-p-c64-f64-f10 (the default): c<N>[k<K>][s] conv\n"
-     "                        (s = 'same' padding), p 2x2 max-pool, f<N> dense ReLU, t<N> dense tanh,\n"
-     "                        '|' instead of '-' ends the feature extractor [before the first dense]"},
-    {"--dataset", "NAME", I, "data set to summarise: mnist or cifar10 [mnist]"},
+     "any layers instead of --net, e.g. c32-p-c64-p-c64-f64-f10: c<N>[k<K>][s] conv (s = 'same'\n"
+     "                        padding), p 2x2 max-pool, f<N> dense ReLU, t<N> dense tanh; '|' instead of\n"
+     "                        '-' ends the feature extractor [before the first dense layer]"},
+    {"--dataset", "FORMAT", T | E | S | I,
+     "data to read: mnist (IDX files: MNIST or any set in its layout) or cifar10 (CIFAR-10\n"
+     "                        binary batches) [cifar10 for networks with convolutions, else mnist]"},
+    {"--dataset-name", "NAME", T | E | S | I,
+     "what to call the data in CSVs and messages [mnist/cifar10 if the files' SHA-256 are\n"
+     "                        the official ones, else the folder's name]"},
     {"--images", "N", BN, "synthetic samples timed, scaled to a full epoch [MLP 60000, cnn 8192]"},
     {"--alpha", "RANGE", E | S,
      "programming error a in g(w) = (1 + a*eps)*w: START:STOP:STEP (STOP included) or a list\n"
@@ -30,6 +36,7 @@ static const flag_def FLAGS[] = {
     {"--noise", "LIST", E | S,
      "noise model(s): gauss (Eq. 1), quant:B (round to 2^B levels over +-max|w| per tensor,\n"
      "                        B = 1..8, then Eq. 1 with --alpha on top) [gauss]"},
+    {"--retrain", NULL, E, "also retrain the detector on the chip's noisy features, as a sweep cell does"},
     {"--resume", NULL, S, "continue the interrupted sweep in <out>.part (same flags otherwise)"},
     {"--overwrite", NULL, S, "replace an existing <out> (otherwise a finished CSV is never overwritten)"},
     {"--runs", "R", S, "chips (independent eps draws) per base network [1]"},
@@ -37,17 +44,17 @@ static const flag_def FLAGS[] = {
     {"--chip", "K", E, "which chip's eps to apply with --alpha [0]"},
     {"--detector", "KIND", S, "last: retrain the trained last layer; new: a fresh detector [last]"},
     {"--nd", "LIST", S, "hidden neurons of a new detector (MLPs tanh, cnn ReLU); 0 = one softmax layer [0]"},
-    {"--retrain-epochs", "N", S, "epochs of detector retraining [5]"},
-    {"--retrain-lr", "X", S, "learning rate of detector retraining [sgd 0.02, adam 0.0005]"},
+    {"--retrain-epochs", "N", E | S, "epochs of detector retraining [5]"},
+    {"--retrain-lr", "X", E | S, "learning rate of detector retraining [sgd 0.02, adam 0.0005]"},
     {"--degrade-biases", "yes|no", E | S, "apply g() to feature-extractor biases too [yes]"},
-    {"--epochs", "N", T | S, "training epochs of the base network [MLP 15, cnn 12]"},
-    {"--optim", "NAME", T | S | BN, "sgd (with momentum) or adam, base and detector [MLP sgd, cnn adam]"},
+    {"--epochs", "N", T | S, "training epochs of the base network [15; with convolutions 12]"},
+    {"--optim", "NAME", T | E | S | BN, "sgd (with momentum) or adam, base and detector [sgd; with convolutions adam]"},
     {"--lr", "X", T | S | BN, "initial learning rate, cosine-decayed to lr/20 [sgd 0.05, adam 0.001]"},
-    {"--momentum", "X", T | S, "SGD momentum [0.9]"},
-    {"--batch", "N", T | S | BN, "mini-batch size (base network and detector) [MLP 32, cnn 64]"},
+    {"--momentum", "X", T | E | S, "SGD momentum [0.9]"},
+    {"--batch", "N", T | E | S | BN, "mini-batch size (base network and detector) [32; with convolutions 64]"},
     {"--seed", "S", T | E | S, "seed of every random draw [1; eval: the model's]"},
     {"--model", "FILE", E | S | I, "a model file written by `nvmsim train`"},
-    {"--out", "FILE", T | S, "output: model file [model.nvm]; sweep CSV [<net>.csv]"},
+    {"--out", "FILE", T | S, "output: model file [model.nvm]; sweep CSV [<net>.csv]; its folder must exist"},
     {"--data", "DIR", T | E | S | I, "data folder [$NVMSIM_DATA, else ./data]: DIR/mnist/, DIR/cifar-10-batches-bin/"},
     {"--train-limit", "N", T | E | S | I, "use only the first N training samples [all]"},
     {"--test-limit", "N", T | E | S | I, "use only the first N test samples [all]"},
@@ -81,8 +88,21 @@ int nvm_args_parse(nvm_args *a, int cmd, const char *cmd_name, int argc, char **
         const char *eq = strchr(s, '=');
         size_t len = eq ? (size_t)(eq - s) : strlen(s);
         int k = find_flag(s, len);
-        if (k < 0)
-            return nvm_fail(e, NVM_EUSAGE, "unknown flag '%.*s' for `nvmsim %s`", (int)len, s, cmd_name);
+        if (k < 0) {
+            const char *names[N_FLAGS + 1];
+            int m = 0;
+            for (int j = 0; j < N_FLAGS; j++)
+                if (FLAGS[j].cmds & cmd)
+                    names[m++] = FLAGS[j].name;
+            names[m++] = "--help";
+            char flag[64];
+            snprintf(flag, sizeof flag, "%.*s", (int)(len < 63 ? len : 63), s);
+            const char *near = nvm_nearest(flag, names, m);
+            if (near)
+                return nvm_fail(e, NVM_EUSAGE, "unknown flag '%s' for `nvmsim %s`; did you mean %s?", flag,
+                                cmd_name, near);
+            return nvm_fail(e, NVM_EUSAGE, "unknown flag '%s' for `nvmsim %s`", flag, cmd_name);
+        }
         if (!(FLAGS[k].cmds & cmd))
             return nvm_fail(e, NVM_EUSAGE, "%s does not apply to `nvmsim %s`", FLAGS[k].name, cmd_name);
         if (a->val[k])
@@ -144,41 +164,48 @@ int nvm_arg_yesno(const nvm_args *a, const char *flag, int def, int *out, nvm_er
 
 static const char *ABOUT[] = {
     [NVM_CMD_TRAIN] = "Usage: nvmsim train [FLAGS]\n"
-                      "Trains a network (MLPs on MNIST, the cnn on CIFAR-10) and saves it (atomically) as a\n"
-                      "model file.\n",
+                      "Trains a network on a data set (by default mlp2/mlp3 on MNIST, the cnn on CIFAR-10; any\n"
+                      "network whose shapes fit runs on either) and saves it (atomically) as a model file.\n",
     [NVM_CMD_EVAL] = "Usage: nvmsim eval --model FILE [FLAGS]\n"
-                     "Test accuracy of a saved model, clean and, with --alpha, with its feature extractor\n"
-                     "degraded as chip --chip (the same eps the sweep draws for that seed, base and chip).\n",
+                     "Test accuracy of a saved model, clean and, with --alpha and/or --noise (lists welcome),\n"
+                     "with its feature extractor degraded as chip --chip: the same eps the sweep draws for that\n"
+                     "seed, base and chip, so a row of a sweep can be inspected alone. --retrain also retrains\n"
+                     "the detector on that chip's noisy features, exactly as the sweep's cell does.\n",
     [NVM_CMD_SWEEP] =
         "Usage: nvmsim sweep [FLAGS]\n"
         "The paper's experiment. For every N_FE: train --bases base networks (or load --model); for\n"
         "every chip (--runs per base) and alpha: degrade the feature extractor with g(w) = (1+a*eps)*w,\n"
         "measure test accuracy, retrain only the detector on the frozen noisy features, measure again.\n"
         "One chip's eps is reused for every alpha. Writes a CSV row per (n_fe, n_d, base, chip, alpha),\n"
-        "a JSON sidecar <out>.json, and a summary table on stdout. Rows are flushed as cells finish\n"
+        "a JSON sidecar <out>.json, and a summary table on stdout. Trained base networks are kept beside\n"
+        "the CSV (<out>.n<N_FE>.b<B>.nvm) and reused by --resume. Rows are flushed as cells finish\n"
         "(into <out>.part, renamed to <out> when complete); Ctrl-C keeps the finished rows, and the\n"
         "same command with --resume continues them (the final CSV is byte-identical).\n",
     [NVM_CMD_BENCH] = "Usage: nvmsim bench [--net NAME] [FLAGS]\n"
-                      "Times one training epoch on synthetic inputs (and cnn inference), printed like\n"
-                      "../shared/bench/torch_ref.py for a side-by-side comparison, then GEMM GFLOP/s against\n"
-                      "this machine's measured FMA peak.\n",
-    [NVM_CMD_INFO] = "Usage: nvmsim info [--dataset NAME | --model FILE | --net NAME | --arch SPEC]\n"
-                     "Summary of a data set (files, checksums, counts, pixel statistics), of a model file, or\n"
-                     "of an architecture: layers, shapes, parameters, multiply-accumulates per layer and the\n"
-                     "feature extractor's share of them.\n",
+                      "Times one training epoch on synthetic inputs (and cnn inference), printed in the same\n"
+                      "form as scripts/bench_torch.py prints PyTorch's (`make bench` runs both back to back),\n"
+                      "then GEMM GFLOP/s against this machine's measured FMA peak.\n",
+    [NVM_CMD_INFO] = "Usage: nvmsim info [--dataset FORMAT | --model FILE | --net NAME | --arch SPEC]\n"
+                     "Summary of a data set (what it is, files, checksums, counts, pixel statistics raw and as\n"
+                     "the network sees them), of a model file, or of an architecture on a data set's input\n"
+                     "shape: layers, shapes, parameters, multiply-accumulates per layer and the feature\n"
+                     "extractor's share of them.\n",
 };
 
 static const char *EXAMPLES[] = {
     [NVM_CMD_TRAIN] = "  nvmsim train --net mlp3 --nfe 100 --out mlp3.nvm\n"
-                      "  nvmsim train --net cnn --epochs 12 --out cnn.nvm\n",
-    [NVM_CMD_EVAL] = "  nvmsim eval --model mlp3.nvm --alpha 0.5 --chip 3\n",
+                      "  nvmsim train --net cnn --epochs 12 --out cnn.nvm\n"
+                      "  nvmsim train --arch t100-f10 --dataset cifar10 --epochs 3 --out mlp-cifar.nvm\n",
+    [NVM_CMD_EVAL] = "  nvmsim eval --model mlp3.nvm --alpha 0.5 --chip 3\n"
+                     "  nvmsim eval --model mlp3.nvm --alpha 0:1:0.25 --noise gauss,quant:3 --retrain\n",
     [NVM_CMD_SWEEP] = "  nvmsim sweep --net mlp2 --alpha 0:1:0.05\n"
                       "  nvmsim sweep --net mlp3 --nfe 10,20,50,100,200 --runs 100 --out mlp3-100chips.csv\n"
-                      "  nvmsim sweep --net mlp2 --nfe 100 --detector new --nd 0,100 --alpha 0,0.5,1\n"
-                      "  nvmsim sweep --net cnn --alpha 0:1:0.05 --runs 10\n",
+                      "  nvmsim sweep --net mlp2 --nfe 100 --detector new --nd 0,100 --alpha 0,0.5,1 --out det.csv\n"
+                      "  nvmsim sweep --arch 'c32-p-c64|p-c64-f64-f10' --alpha 0:1:0.25 --runs 2 --out split.csv\n",
     [NVM_CMD_BENCH] = "  nvmsim bench --net cnn --batch 64 --optim adam --threads 2\n",
-    [NVM_CMD_INFO] = "  nvmsim info --data ../shared/data --dataset cifar10\n  nvmsim info --model mlp3.nvm\n"
-                     "  nvmsim info --arch c32s-p-c64s-p-c64-f64-f10\n",
+    [NVM_CMD_INFO] = "  nvmsim info --dataset cifar10\n  nvmsim info --model mlp3.nvm\n"
+                     "  nvmsim info --arch c32s-p-c64s-p-c64-f64-f10\n"
+                     "  nvmsim info --net cnn --dataset mnist\n",
 };
 
 void nvm_args_help(int cmd)
@@ -198,10 +225,11 @@ void nvm_args_usage(void)
            "  sweep   the experiment: degrade the feature extractor over alpha, N_FE and chips,\n"
            "          retrain the detector, write CSV + JSON sidecar + a summary table\n"
            "  train   train a network and save a model file\n"
-           "  eval    accuracy of a model file, optionally degraded (--alpha A --chip K)\n"
+           "  eval    accuracy of a model file, optionally degraded (--alpha A --chip K) and retrained\n"
            "  info    summary of a data set, a model file or an architecture (--arch)\n"
-           "  bench   training / inference speed, comparable with PyTorch (torch_ref.py)\n\n"
+           "  bench   training / inference speed on synthetic data (make bench: against PyTorch)\n\n"
            "  --version, --help\n\n"
+           "Data: --data DIR, else $NVMSIM_DATA, else ./data (make data fetches MNIST and CIFAR-10).\n"
            "Exit codes: 0 ok; 2 bad command line; 3 bad input file (data, model); 4 run failed (memory,\n"
            "write error, training diverged); 130 interrupted (finished rows kept in <out>.part).\n",
            NVMSIM_VERSION);

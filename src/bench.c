@@ -39,7 +39,7 @@ int nvm_cmd_bench(const nvm_args *a, nvm_err *e)
         (rc = nvm_arg_int(a, "--nfe", 100, 1, 100000, &nfe, e)) ||
         (rc = nvm_arg_int(a, "--threads", nvm_online_cores(), 1, 256, &threads, e)) ||
         (rc = nvm_arg_int(a, "--images", n.cifar ? 8192 : 60000, 256, 1000000, &images, e)) ||
-        (rc = nvm_build_arch(&arch, &n, &nfe, n.cifar ? 32 : 28, n.cifar ? 32 : 28, n.cifar ? 3 : 1, e)))
+        (rc = nvm_build_arch(&arch, &n, &nfe, n.cifar ? 32 : 28, n.cifar ? 32 : 28, n.cifar ? 3 : 1, 10, e)))
         return rc;
     const int epoch = n.cifar ? 50000 : 60000, dim = arch.layers[0].n_in;
     nvm_pool *pool = threads > 1 ? nvm_pool_new(threads) : NULL;

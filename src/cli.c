@@ -153,3 +153,53 @@ void nvm_format_double(double v, char out[32])
             return;
     }
 }
+
+int nvm_check_name(const char *flag, const char *s, nvm_err *e)
+{
+    size_t n = strlen(s);
+    int ok = n >= 1 && n <= 15;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+             s[i] == '.' || s[i] == '_' || s[i] == '-';
+    if (!ok)
+        return nvm_fail(e, NVM_EUSAGE, "%s %s: expected 1-15 letters, digits, '.', '_' or '-'", flag, s);
+    return NVM_OK;
+}
+
+/* Levenshtein distance of a and b (short strings: flags and command names). */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[64];
+    if (la >= 63 || lb >= 63)
+        return 99;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            best = up + 1 < best ? up + 1 : best;
+            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+const char *nvm_nearest(const char *s, const char *const *cands, int n)
+{
+    const char *best = NULL;
+    size_t bd = 99, len = strlen(s);
+    for (int i = 0; i < n; i++) {
+        size_t d = edit_distance(s, cands[i]);
+        if (d < bd) {
+            bd = d;
+            best = cands[i];
+        }
+    }
+    /* Close enough to be a typo: a third of the length, at least 1, at most 3 edits. */
+    size_t limit = len / 3 < 1 ? 1 : len / 3 > 3 ? 3 : len / 3;
+    return bd <= limit ? best : NULL;
+}

@@ -63,6 +63,13 @@ float *nvm_alloc_floats(size_t n)
     return p;
 }
 
+uint64_t nvm_fnv1a(uint64_t h, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ull;
+    return h;
+}
+
 double nvm_now(void)
 {
     struct timespec ts;

@@ -42,6 +42,9 @@ expect 2 "alpha nan" sweep $D --alpha nan
 expect 2 "nfe 0" sweep $D --nfe 0
 expect 2 "threads 0" sweep $D --threads 0
 expect 2 "unknown flag '--bogus'" sweep --bogus 1
+expect 2 "did you mean --alpha?; see 'nvmsim sweep --help'" sweep --alpah 1
+expect 2 "did you mean sweep?" sweeep
+expect 2 "see 'nvmsim train --help'" train --epochs 0
 expect 2 "net foo: unknown network" sweep $D --net foo
 expect 2 "--runs needs a value" sweep --runs
 expect 2 "add --detector new" sweep $D --nd 5
@@ -49,6 +52,7 @@ expect 2 "detector old" sweep $D --detector old
 expect 2 "--chip does not apply" sweep --chip 1
 expect 2 "--epochs given twice" train --epochs 1 --epochs 2
 expect 2 "unknown command 'sweeep'" sweeep
+expect 2 "expected sweep, train, eval, info or bench" frobnicate
 expect 2 "eval needs --model" eval $D
 expect 2 "lr -1" train $D --lr -1
 
@@ -89,16 +93,40 @@ cmp -s "$T/a.csv" "$T/s2.csv" && bad "--seed 2 gave the same CSV as seed 1" || o
 "$NVMSIM" sweep $D --model "$T/m.nvm" --alpha 0:1:0.25 --runs 2 --retrain-epochs 2 --out "$T/m.csv" >/dev/null 2>&1
 cmp -s "$T/a.csv" "$T/m.csv" && ok || bad "sweep --model differs from the sweep that trained the same base"
 want=$(awk -F, '$7 == "0.5" && $9 == "1" { print $11 }' "$T/a.csv")
-got=$("$NVMSIM" eval $D --model "$T/m.nvm" --alpha 0.5 --chip 1 | sed -n 's/.*test accuracy \([0-9.]*\)$/\1/p')
-[ -n "$want" ] && [ "${want%00}" = "$got" ] && ok || bad "eval --alpha 0.5 --chip 1 gave '$got', the sweep row says '$want'"
+got=$("$NVMSIM" eval $D --model "$T/m.nvm" --alpha 0.5 --chip 1 | awk '$1 == "gauss" && $2 == "0.5" { print $3 }')
+[ -n "$want" ] && [ "$want" = "$got" ] && ok || bad "eval --alpha 0.5 --chip 1 gave '$got', the sweep row says '$want'"
+# eval takes the lists its help promises, and --retrain reproduces a sweep cell's retrained accuracy.
+"$NVMSIM" eval $D --model "$T/m.nvm" --alpha 0:1:0.25 --chip 1 --retrain --retrain-epochs 2 >"$T/ev" 2>&1 || bad "eval --retrain: $(cat "$T/ev")"
+for al in 0 0.5 1; do
+    want=$(awk -F, -v a=$al '$7 == a && $9 == "1" { print $11, $12 }' "$T/a.csv")
+    got=$(awk -v a=$al '$1 == "gauss" && $2 == a { print $3, $4 }' "$T/ev")
+    [ -n "$want" ] && [ "$want" = "$got" ] && ok || bad "eval --retrain alpha $al gave '$got', the sweep row says '$want'"
+done
+[ "$("$NVMSIM" eval $D --model "$T/m.nvm" --alpha 0,1 --noise gauss,quant:2 | grep -c '^  \(gauss\|quant\)')" -eq 4 ] && ok || bad "eval noise x alpha lists"
+expect 2 "--chip picks the degraded chip: add --alpha" eval $D --model "$T/m.nvm" --chip 2
+expect 2 "--retrain-epochs sets detector retraining: add --retrain" eval $D --model "$T/m.nvm" --alpha 1 --retrain-epochs 3
+# A flag that the combination would ignore is an error.
+expect 2 "--epochs: .* has no effect on a given model" sweep $D --model "$T/m.nvm" --epochs 3 --out "$T/ign.csv"
+expect 2 "momentum is SGD's" train $D --optim adam --momentum 0.5 --out "$T/ign.nvm"
 
 # Detector variants run and report n_d.
 "$NVMSIM" sweep $D --nfe 16 --epochs 2 --alpha 0,1 --detector new --nd 0,8 --retrain-epochs 2 \
     --out "$T/n.csv" >/dev/null 2>&1 || bad "sweep --detector new"
 [ "$(cut -d, -f4,5 "$T/n.csv" | sort -u | tr '\n' ' ')" = "0,new 8,new n_d,detector " ] && ok || bad "n_d/detector columns"
 
+# Outputs: refused at start (a missing folder, a folder as a file), never replaced, never dropped.
+start=$(date +%s)
+expect 2 "folder $T/nodir does not exist" sweep $S --out "$T/nodir/x.csv"
+expect 2 "folder $T/nodir does not exist" train $D --nfe 16 --epochs 3 --out "$T/nodir/m.nvm"
+expect 2 "is a folder" sweep $S --out "$T"
+[ $(( $(date +%s) - start )) -le 2 ] && ok || bad "bad --out was refused only after the work"
+"$NVMSIM" sweep $D --nfe 16 --epochs 3 --alpha 0 --retrain-epochs 1 --out "$T/one.csv" >"$T/one.out" 2>&1
+grep -q "(1 row)" "$T/one.out" && ok || bad "one-row sweep says: $(tail -1 "$T/one.out")"
+[ -f "$T/one.csv.n16.b0.nvm" ] && "$NVMSIM" info --model "$T/one.csv.n16.b0.nvm" >/dev/null && ok || bad "sweep kept no base network beside its CSV"
+
 # Interrupt (SIGINT) and --resume: the final CSV is byte-identical to an uninterrupted run's, also
-# after a crash left half a row; --resume with other settings, or of a finished sweep, is refused.
+# after a crash left half a row; the base networks are loaded, not trained again; running again without
+# --resume is refused; --resume with other settings, or of a finished sweep, is refused.
 R="$D --nfe 8,16 --epochs 2 --alpha 0:1:0.25 --runs 300 --retrain-epochs 1 --bases 2"
 "$NVMSIM" sweep $R --out "$T/full.csv" >/dev/null 2>&1 || bad "resume: reference sweep"
 "$NVMSIM" sweep $R --out "$T/int.csv" >/dev/null 2>"$T/int.err" &
@@ -112,11 +140,16 @@ if [ -f "$T/int.csv" ]; then
 else
     [ $rc -eq 130 ] && grep -q "add --resume" "$T/int.err" && ok || bad "SIGINT: exit $rc, $(cat "$T/int.err")"
     grep -q '"status": "interrupted"' "$T/int.csv.json" && ok || bad "sidecar status after SIGINT"
-    printf 'mlp2,mnist,8,0,la' >>"$T/int.csv.part"   # a row cut short by a crash
+    expect 2 "int.csv.part holds the rows of an interrupted run: add --resume to continue, or --overwrite" sweep $R --out "$T/int.csv"
+    base=$(ls "$T"/int.csv.n*.b*.nvm 2>/dev/null | head -1)
+    before=$(ls -i $base 2>/dev/null)
+    printf 'mlp2,syn,8,0,la' >>"$T/int.csv.part"   # a row cut short by a crash
     "$NVMSIM" sweep $R --out "$T/int.csv" --resume >/dev/null 2>"$T/err" || bad "resume: $(cat "$T/err")"
     cmp -s "$T/full.csv" "$T/int.csv" && ok || bad "resumed CSV differs from the uninterrupted one"
+    [ -n "$base" ] && [ "$(ls -i $base)" = "$before" ] && ok || bad "--resume trained base network $base again"
 fi
 expect 2 "nothing to resume" sweep $R --out "$T/full.csv" --resume
+expect 2 "give one of them" sweep $R --out "$T/full.csv" --resume --overwrite
 "$NVMSIM" sweep $R --out "$T/other.csv" >/dev/null 2>&1
 mv "$T/other.csv" "$T/other.csv.part"
 expect 2 "started with other settings" sweep $R --seed 9 --out "$T/other.csv" --resume
@@ -134,17 +167,45 @@ counts=$(cut -d, -f6 "$T/q.csv" | sort | uniq -c | awk '{ printf "%s=%s ", $2, $
 awk -F, '$6 == "quant:8" && $7 == "0" && ($11 - $10 > 0.05 || $10 - $11 > 0.05) { exit 1 }' "$T/q.csv" && ok || bad "quant:8 far from clean"
 expect 2 "noise quant:9: expected gauss or quant:B" sweep $D --noise quant:9
 
-# The cnn on the synthetic CIFAR-format set: learns, is thread-independent, reports its spec.
-C="$D --net cnn --arch c8-p-c16-p-c16-f16-f10 --epochs 8 --lr 0.003 --alpha 0,0.5,1 --retrain-epochs 1"
+# A network with convolutions on the synthetic CIFAR-format set: learns, is thread-independent, names
+# its data by its folder (the checksums are not CIFAR-10's).
+C="$D --arch c8-p-c16-p-c16-f16-f10 --epochs 8 --lr 0.003 --alpha 0,0.5,1 --retrain-epochs 1"
 "$NVMSIM" sweep $C --threads 1 --out "$T/c1.csv" >/dev/null 2>"$T/err" || bad "cnn sweep: $(cat "$T/err")"
 "$NVMSIM" sweep $C --threads 2 --out "$T/c2.csv" >/dev/null 2>&1 || bad "cnn sweep (threads 2)"
 cmp -s "$T/c1.csv" "$T/c2.csv" && ok || bad "cnn CSV differs across --threads 1/2"
-awk -F, 'NR == 2 && ($1 != "cnn" || $2 != "cifar10" || $3 != 256 || $4 != 16 || $10 < 0.5) { exit 1 }' "$T/c1.csv" \
+awk -F, 'NR == 2 && ($1 != "custom" || $2 != "syn" || $3 != 256 || $4 != 16 || $10 < 0.5) { exit 1 }' "$T/c1.csv" \
     && ok || bad "cnn row: $(sed -n 2p "$T/c1.csv")"
 "$NVMSIM" info --arch c32-p-c64-p-c64-f64-f10 | grep -q "parameters: 122570" && ok || bad "info --arch: parameter count"
 expect 2 "arch c32-q-f10: cannot read layer 'q'" info --arch c32-q-f10
-expect 2 "use it with --net cnn" sweep $D --net mlp2 --arch c8-f10
+expect 2 "not both" sweep $D --net mlp2 --arch c8-f10
 expect 2 "optim rmsprop" train $D --optim rmsprop
+
+# The feature-extractor boundary anywhere ('|' before a pool degraded nothing): for every split of the
+# default CNN, info --arch and the sweep's sidecar give the same MAC share, and alpha = 1 changes accuracy.
+for spec in 'c32|p-c64-p-c64-f64-f10' 'c32-p|c64-p-c64-f64-f10' 'c32-p-c64|p-c64-f64-f10' \
+            'c32-p-c64-p|c64-f64-f10' 'c32-p-c64-p-c64|f64-f10' 'c32-p-c64-p-c64-f64|f10'; do
+    info=$("$NVMSIM" info --arch "$spec" | sed -n 's/.*of which \([0-9.]*\) % in the feature extractor/\1/p')
+    "$NVMSIM" sweep $D --arch "$spec" --epochs 1 --alpha 0,2 --runs 1 --retrain-epochs 1 --test-limit 100 \
+        --out "$T/split.csv" --overwrite >/dev/null 2>"$T/err" || bad "split $spec: $(cat "$T/err")"
+    side=$(sed -n 's/.*"fe_mac_share": \([0-9.e-]*\).*/\1/p' "$T/split.csv.json")
+    awk -v i="$info" -v s="$side" 'BEGIN { exit !(i != "" && s != "" && (100 * s - i)^2 < 1e-4) }' && ok || bad "split $spec: info says $info %, sidecar $side"
+    awk -F, 'NR == 3 && $11 == $10 { exit 1 }' "$T/split.csv" && ok || bad "split $spec: alpha 2 left accuracy at $(sed -n 3p "$T/split.csv")"
+done
+expect 2 "feature extractor (before '|') has no weights" sweep $D --arch 'p|c8-f10' --out "$T/nofe.csv"
+
+# One layer model for every data set: an MLP on CIFAR-format data, the cnn on MNIST-format data.
+"$NVMSIM" sweep $D --arch t16-f10 --dataset cifar10 --epochs 2 --alpha 0,1 --retrain-epochs 1 --out "$T/mc.csv" >/dev/null 2>"$T/err" \
+    && awk -F, 'NR == 2 && $3 == 16 && $2 == "syn" { f = 1 } END { exit !f }' "$T/mc.csv" && ok || bad "MLP on CIFAR format: $(cat "$T/err")"
+"$NVMSIM" sweep $D --net cnn --dataset mnist --epochs 1 --alpha 0,1 --retrain-epochs 1 --out "$T/cm.csv" >/dev/null 2>"$T/err" \
+    && awk -F, 'NR == 2 && $1 == "cnn" && $3 == 576 { f = 1 } END { exit !f }' "$T/cm.csv" && ok || bad "cnn on MNIST format: $(cat "$T/err")"
+"$NVMSIM" info --net cnn --dataset mnist | grep -q "features: 576 values" && ok || bad "info --net cnn --dataset mnist"
+
+# Data sets are what they are: not MNIST unless the checksums say so.
+"$NVMSIM" info $D | grep -q "^syn (IDX format)" && ok || bad "info names synthetic IDX data: $("$NVMSIM" info $D | head -1)"
+"$NVMSIM" sweep $D --dataset-name fake-digits --nfe 8 --epochs 1 --alpha 0 --retrain-epochs 1 --out "$T/dn.csv" >/dev/null 2>&1
+awk -F, 'NR == 2 && $2 == "fake-digits" { f = 1 } END { exit !f }' "$T/dn.csv" && grep -q '"dataset": "fake-digits"' "$T/dn.csv.json" \
+    && ok || bad "--dataset-name not in CSV/sidecar"
+"$NVMSIM" info $D | grep -q "raw (0..1) mean" && "$NVMSIM" info $D --dataset cifar10 | grep -q "raw (0..1) mean" && ok || bad "info pixel scales"
 
 # Real MNIST, first few hundred images, when available.
 if [ -n "${NVMSIM_DATA:-}" ] && { [ -e "$NVMSIM_DATA/mnist/train-images-idx3-ubyte.gz" ] || [ -e "$NVMSIM_DATA/train-images-idx3-ubyte.gz" ] || [ -e "$NVMSIM_DATA/mnist/train-images-idx3-ubyte" ]; }; then

@@ -133,12 +133,12 @@ model_and_cli_cases() {
     expect 2 "--epochs 0" $S --epochs 0
     expect 2 "--lr inf" $S --lr inf
     expect 2 "--batch 0" $S --batch 0
-    expect 2 "--arch c32-q" $S --net cnn --arch c32-q
-    expect 2 "--arch c32|" $S --net cnn --arch 'c32|'
-    expect 2 "--arch c1k16-f10" $S --net cnn --arch c1k16-f10
-    expect 2 "--arch f10-c3" $S --net cnn --arch f10-c3-f10
-    expect 2 "--arch" $S --net cnn --arch ""
-    expect 2 "--arch" $S --net cnn --arch "$(printf 'c%0200d' 1)"
+    expect 2 "--arch c32-q" $S --arch c32-q
+    expect 2 "--arch c32|" $S --arch 'c32|'
+    expect 2 "--arch c1k16-f10" $S --arch c1k16-f10
+    expect 2 "--arch f10-c3" $S --arch f10-c3-f10
+    expect 2 "--arch" $S --arch ""
+    expect 2 "--arch" $S --arch "$(printf 'c%0200d' 1)"
     expect 2 "--noise quant:0" $S --noise quant:0
     expect 2 "--noise quant:" $S --noise quant:
     expect 2 "--noise" $S --noise gauss,
@@ -147,7 +147,7 @@ model_and_cli_cases() {
     expect 2 "--train-limit -5" $S --train-limit -5
     expect 2 "--data needs a value" info --data
     expect 2 "--alpha 2000" eval --model "$C/model-ok.nvm" --data "$SYN" --alpha 2000
-    expect 2 "--chip x" eval --model "$C/model-ok.nvm" --data "$SYN" --chip x
+    expect 2 "--chip x" eval --model "$C/model-ok.nvm" --data "$SYN" --alpha 1 --chip x
     expect 2 "--nfe 0" train --data "$SYN" --nfe 0 --out "$O/m.nvm"
     expect 2 "--dataset imagenet" info --dataset imagenet --data "$SYN"
     expect 2 'unknown command' "$(printf 'sw\neep')"

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "nvmsim/noise.h"
 #include "../src/nn/layers.h"
 
 static void default_cnn(void)
@@ -121,9 +122,119 @@ static void fast_tanh(void)
     CHECK(nvm_tanh(100.0f) <= 1.0f && nvm_tanh(100.0f) > 0.99999f && nvm_tanh(-100.0f) == -nvm_tanh(100.0f));
 }
 
+/* Property, over many generated specs and every place of '|': the feature extractor owns exactly the
+ * tensors of the layers before the boundary; its MACs and its parameters come from the same layers; a
+ * boundary with no weights before it is refused; and α > 0 changes the network's outputs whenever the
+ * feature extractor has weights (the bug: '|' before a pool degraded nothing). */
+static void fe_boundary_property(void)
+{
+    nvm_stream r = nvm_stream_make(7, NVM_RNG_INIT, 9, 9);
+    uint64_t draw = 0;
+    int specs = 0, refused = 0, changed = 0, tested = 0;
+    for (int trial = 0; trial < 300; trial++) {
+        /* Random layers: up to 3 convs (each maybe followed by a pool), then 1-3 dense layers. */
+        char layers[8][16];
+        int nl = 0, convs = (int)(nvm_uniform(&r, draw++) * 4);
+        if (nvm_uniform(&r, draw++) < 0.3)   /* a leading pool: '|' right after it leaves no weights */
+            snprintf(layers[nl++], 16, "p");
+        for (int c = 0; c < convs; c++) {
+            int k = nvm_uniform(&r, draw++) < 0.3 ? 1 : 3, same = nvm_uniform(&r, draw++) < 0.5;
+            int filters = 1 + (int)(nvm_uniform(&r, draw++) * 4);
+            snprintf(layers[nl++], 16, "c%d%s%s", filters, k == 1 ? "k1" : "", same ? "s" : "");
+            if (nvm_uniform(&r, draw++) < 0.6)
+                snprintf(layers[nl++], 16, "p");
+        }
+        int dense = 1 + (int)(nvm_uniform(&r, draw++) * 3);
+        for (int d = 0; d < dense - 1; d++) {
+            char kind = nvm_uniform(&r, draw++) < 0.5 ? 't' : 'f';
+            snprintf(layers[nl++], 16, "%c%d", kind, 1 + (int)(nvm_uniform(&r, draw++) * 6));
+        }
+        snprintf(layers[nl++], 16, "f3");
+        for (int bar = 1; bar < nl; bar++) {   /* '|' after layer bar-1 */
+            char spec[NVM_MAX_SPEC] = "";
+            for (int l = 0; l < nl; l++) {
+                if (l)
+                    strcat(spec, l == bar ? "|" : "-");
+                strcat(spec, layers[l]);
+            }
+            nvm_arch a;
+            nvm_err e;
+            int rc = nvm_arch_parse(&a, "prop", spec, 12, 12, 2, 3, &e);
+            int has_weights = 0;
+            for (int l = 0; l < bar; l++)
+                has_weights |= layers[l][0] != 'p';
+            if (!has_weights) {
+                refused += rc == NVM_EUSAGE && strstr(e.msg, "no weights") != NULL;
+                CHECK(rc == NVM_EUSAGE);
+                continue;
+            }
+            if (rc != NVM_OK)   /* e.g. a pool on a 1x1 input: not this property's business */
+                continue;
+            specs++;
+            CHECK(a.fe_layers == bar);
+            size_t owned = 0;
+            for (int t = 0; t < a.n_tensors; t++) {
+                int layer = -1;
+                for (int l = 0; l < a.n_layers; l++)
+                    if (a.layers[l].kind != NVM_POOL &&
+                        (a.layers[l].w_off == a.tensors[t].offset || a.layers[l].b_off == a.tensors[t].offset))
+                        layer = l;
+                CHECK(layer >= 0);
+                if (layer < bar)
+                    owned += a.tensors[t].count;
+                CHECK((a.tensors[t].offset < a.fe_params) == (layer < bar));
+            }
+            CHECK(owned == a.fe_params && owned > 0);
+            uint64_t fe = nvm_arch_macs(&a, 0, a.fe_layers);
+            CHECK(fe > 0 && fe < nvm_arch_macs(&a, 0, a.n_layers));
+            /* α > 0 changes the outputs. */
+            float *p = nvm_alloc_floats(a.n_params), *deg = nvm_alloc_floats(a.n_params);
+            float *x = nvm_alloc_floats((size_t)4 * a.layers[0].n_in);
+            nvm_stream init = nvm_stream_make(3, NVM_RNG_INIT, 0, (uint32_t)trial);
+            nvm_arch_init(&a, p, &init);
+            /* Positive weights and biases on positive inputs keep every unit alive (no dead ReLU, no
+             * saturated tanh hides a change): then any change in the feature extractor must show. */
+            for (int t = 0; t < a.n_tensors; t++)
+                for (size_t i = 0; i < a.tensors[t].count; i++) {
+                    float *v = &p[a.tensors[t].offset + i];
+                    *v = a.tensors[t].is_bias ? 0.1f : fabsf(*v) / sqrtf((float)a.tensors[t].rows);
+                }
+            for (int i = 0; i < 4 * a.layers[0].n_in; i++)
+                x[i] = (float)nvm_uniform(&init, 5000000 + (uint64_t)i);
+            nvm_chip chip = {11, 0, (uint32_t)bar, 1};
+            nvm_noise gauss = {0};
+            nvm_degrade(&a, p, deg, &gauss, 0.5, &chip);
+            nvm_work w;
+            nvm_compute *cx = nvm_compute_new(NVM_ISA_GENERIC, NULL);
+            CHECK(nvm_work_init(&w, &a, 4) == NVM_OK);
+            float out0[12], out1[12];
+            nvm_forward(&a, p, &w, x, 0, a.n_layers, 4, cx);
+            memcpy(out0, w.act[a.n_layers], sizeof out0);
+            nvm_forward(&a, deg, &w, x, 0, a.n_layers, 4, cx);
+            memcpy(out1, w.act[a.n_layers], sizeof out1);
+            tested++;
+            changed += memcmp(out0, out1, sizeof out0) != 0;
+            if (!memcmp(out0, out1, sizeof out0))
+                fprintf(stderr, "alpha 0.5 left the outputs of %s unchanged\n", spec);
+            CHECK(memcmp(deg + a.fe_params, p + a.fe_params, (a.n_params - a.fe_params) * sizeof(float)) == 0);
+            nvm_work_free(&w);
+            nvm_compute_free(cx);
+            free(p), free(deg), free(x);
+        }
+    }
+    CHECK(specs > 200 && refused > 20);
+    CHECK(changed == tested);
+    /* The case that was wrong: '|' right before a pool. */
+    nvm_arch a;
+    nvm_err e;
+    CHECK(nvm_arch_parse(&a, "cnn", "c32-p-c64|p-c64-f64-f10", 32, 32, 3, 10, &e) == NVM_OK);
+    CHECK(a.fe_params == 3 * 3 * 3 * 32 + 32 + 3 * 3 * 32 * 64 + 64);
+}
+
 int main(void)
 {
     fast_tanh();
+    fe_boundary_property();
     default_cnn();
     bad_specs();
     kernels();

@@ -45,12 +45,13 @@ int main(void)
     m.seed = 123456789012345ull;
     m.base = 3;
     m.test_acc = 0.9812;
+    m.provenance = 0x0123456789abcdefull;
     snprintf(m.dataset, sizeof m.dataset, "mnist");
     CHECK(nvm_model_save(path, &m, &e) == NVM_OK);
     CHECK(nvm_model_load(path, &r, &e) == NVM_OK);
     CHECK(r.arch.n_params == m.arch.n_params && r.arch.fe_params == m.arch.fe_params);
     CHECK(strcmp(r.arch.name, "mlp3") == 0 && r.arch.n_layers == 3 && r.seed == m.seed && r.base == 3);
-    CHECK(r.test_acc == m.test_acc && strcmp(r.dataset, "mnist") == 0);
+    CHECK(r.test_acc == m.test_acc && strcmp(r.dataset, "mnist") == 0 && r.provenance == m.provenance);
     CHECK(memcmp(r.params, m.params, m.arch.n_params * sizeof(float)) == 0);
     nvm_model_free(&r);
     char tmp[300];
@@ -76,14 +77,28 @@ int main(void)
         b[i] ^= 0x10;
     }
     CHECK(all);
+    {   /* A version-1 file (no provenance field, bytes 64..72) still loads, with provenance 0. */
+        uint8_t *v1 = malloc(n);
+        memcpy(v1, b, 64);
+        memcpy(v1 + 64, b + 72, n - 76);
+        v1[8] = 1;
+        uint32_t crc = nvm_crc32(0, v1, n - 12);
+        for (int k = 0; k < 4; k++)
+            v1[n - 12 + k] = (uint8_t)(crc >> (8 * k));
+        write_bytes(bad, v1, n - 8);
+        CHECK(nvm_model_load(bad, &r, &e) == NVM_OK && r.provenance == 0 && r.seed == m.seed &&
+              memcmp(r.params, m.params, m.arch.n_params * sizeof(float)) == 0);
+        nvm_model_free(&r);
+        free(v1);
+    }
     memcpy(b, "NOTAMODL", 8);
     write_bytes(bad, b, n);
     CHECK(load_fails(bad, "not an nvmsim model"));
     memcpy(b, NVM_MODEL_MAGIC, 8);
-    b[8] = 2;   /* a newer format version */
+    b[8] = NVM_MODEL_VERSION + 1;   /* a newer format version */
     write_bytes(bad, b, n);
     CHECK(load_fails(bad, "upgrade nvmsim"));
-    b[8] = 1;
+    b[8] = NVM_MODEL_VERSION;
     write_bytes(bad, b, n);
     CHECK(!load_fails(bad, NULL));   /* restored: loads again */
     free(b);

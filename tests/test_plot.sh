@@ -34,7 +34,7 @@ sweep e.csv --nfe 8 --epochs 2 --alpha 0,1,2 --runs 2
 sweep m3.csv --net mlp3 --nfe 8 --epochs 2 --alpha 0,1 --runs 2
 sweep q.csv --nfe 8,16 --epochs 2 --noise quant:1,quant:4 --alpha 0 --runs 2
 sweep n.csv --nfe 8 --epochs 2 --detector new --nd 0,4 --alpha 0,1 --runs 2
-sweep c.csv --net cnn --arch c4-p-c8-f8-f10 --epochs 1 --alpha 0,1 --runs 2
+sweep c.csv --net cnn --epochs 1 --alpha 0,1 --runs 2
 
 # Everything: all six figures, as PNG and PDF.
 FIGS="fig3_degraded fig4_retrained fig5_improvement fig6_bits fig7_detector fig8_extended_alpha"

@@ -21,6 +21,11 @@ int nvm_parse_int_list(const char *flag, const char *s, long min, long max, int 
 int nvm_parse_range(const char *flag, const char *s, double min, double max, double **vals, int *n,
                     nvm_err *e);
 
+/* A name that is safe in CSV cells, file names and model files: 1-15 of [A-Za-z0-9._-]. */
+int nvm_check_name(const char *flag, const char *s, nvm_err *e);
+/* The candidate within a few edits of s (a typo of it), or NULL. */
+const char *nvm_nearest(const char *s, const char *const *cands, int n);
+
 /* Shortest decimal that reads back as exactly v ("0.05", "1", "0.15"). */
 void nvm_format_double(double v, char out[32]);
 

@@ -31,6 +31,10 @@ void *nvm_calloc(size_t n, size_t size);
 /* 64-byte aligned (for SIMD), zeroed; free with free(). NULL on overflow/exhaustion. */
 float *nvm_alloc_floats(size_t n);
 
+/* FNV-1a over n bytes, continuing from h (start with NVM_FNV0): fingerprints of settings. */
+#define NVM_FNV0 14695981039346656037ull
+uint64_t nvm_fnv1a(uint64_t h, const void *p, size_t n);
+
 /* Seconds from a monotonic clock. */
 double nvm_now(void);
 

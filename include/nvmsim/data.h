@@ -14,6 +14,7 @@ typedef struct {
     int dim;        /* c·h·w */
     int classes;    /* 10 */
     float *x;       /* n × dim; MNIST pixels scaled to [0,1] */
+    double norm_mean[4], norm_sd[4];   /* per channel, x = (byte/255 − mean)/sd (MNIST: 0 and 1) */
     uint8_t *y;     /* n labels in [0, classes) */
 } nvm_dataset;
 
@@ -25,6 +26,15 @@ typedef struct {
 } nvm_file_info;
 
 void nvm_dataset_free(nvm_dataset *d);
+
+/* Longest data-set name (it is stored in model files). */
+#define NVM_NAME_MAX 15
+
+/* Names the data set behind files[n] (as loaded; entries with an empty path were not read): "mnist" or
+ * "cifar10" when every file read has that set's known SHA-256; else user_name if given; else the name of
+ * the folder holding the files (its parent if that is mnist/ or cifar-10-batches-bin/), never "mnist" or
+ * "cifar10" (those become e.g. "mnist-like"). Characters outside [A-Za-z0-9._-] become '-'. */
+void nvm_dataset_identify(const nvm_file_info *files, int n, int cifar, const char *user_name, char out[64]);
 
 /* CRC-32 (IEEE 802.3, as in gzip). Start with crc = 0; chain calls for streaming. */
 uint32_t nvm_crc32(uint32_t crc, const void *buf, size_t n);

@@ -9,15 +9,16 @@
 #include "nvmsim/net.h"
 
 #define NVM_MODEL_MAGIC "NVMSIMMD"
-#define NVM_MODEL_VERSION 1u
+#define NVM_MODEL_VERSION 2u
 
 typedef struct {
     nvm_arch arch;
     float *params;       /* arch.n_params values */
     uint64_t seed;       /* seed it was trained with (default seed of its chips) */
     uint32_t base;       /* base-network index it was trained as */
-    char dataset[16];    /* "mnist" | "cifar10" */
+    char dataset[16];    /* name of the data it was trained on ("mnist", "cifar10", a user's name) */
     double test_acc;     /* clean test accuracy measured after training */
+    uint64_t provenance; /* hash of everything that made it (nvm_train_provenance); 0: unknown (v1) */
 } nvm_model;
 
 /* Writes path atomically (temporary file, then rename). */

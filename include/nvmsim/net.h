@@ -59,8 +59,9 @@ typedef struct {
  * Example: "c32-p-c64-p-c64-f64-f10" (the default CNN), "t100-f10" (mlp2 with N_FE = 100). */
 int nvm_arch_parse(nvm_arch *a, const char *name, const char *spec, int in_h, int in_w, int in_c,
                    int classes, nvm_err *e);
-/* The paper's nets: "mlp2" = in–n_fe–classes, "mlp3" = in–n_fe–n_fe–classes (tanh), "cnn" = spec
- * (NULL: the default three-conv / two-dense CIFAR-10 network; n_fe is ignored). */
+/* A network by name, for any input shape: the layers of spec if given (net is then only its name), else
+ * the paper's nets: "mlp2" = t<n_fe>-f<classes>, "mlp3" = t<n_fe>-t<n_fe>-f<classes> (tanh), "cnn" =
+ * c32-p-c64-p-c64-f64-f<classes> (n_fe ignored). */
 int nvm_arch_named(nvm_arch *a, const char *net, const char *spec, int n_fe, int in_h, int in_w,
                    int in_c, int classes, nvm_err *e);
 /* A detector to train from scratch on features of width F: F → nd (act) → classes, or F → classes. */
@@ -68,6 +69,9 @@ int nvm_arch_detector(nvm_arch *a, int F, int nd, nvm_act act, int classes, nvm_
 
 #define NVM_CNN_SPEC "c32-p-c64-p-c64-f64-f10"
 
+/* Offset in the parameter block of the first parameter of layers [layer, n_layers) (n_params if those
+ * layers have none): the start of what training layers [layer, …) touches. */
+size_t nvm_arch_param_offset(const nvm_arch *a, int layer);
 /* Width of the feature extractor's output (the detector's input). */
 int nvm_arch_features(const nvm_arch *a);
 /* Hidden width of the detector (0 if it is a single layer). */

@@ -13,9 +13,10 @@
 #include "nvmsim/train.h"
 
 typedef struct {
-    const char *net;            /* "mlp2" | "mlp3" | "cnn" */
-    const char *spec;           /* cnn layer spec (NULL: the default network) */
-    const char *dataset;        /* "mnist" | "cifar10" */
+    const char *net;            /* "mlp2" | "mlp3" | "cnn" | "custom" */
+    const char *spec;           /* --arch layer spec (NULL: the named network's) */
+    const char *dataset;        /* the data's name (nvm_dataset_identify) */
+    uint64_t data_hash;         /* of the data files and sample counts: part of a base network's provenance */
     const int *nfe;             /* feature-extractor widths */
     int n_nfe;
     const int *nd;              /* hidden widths of a fresh detector (detector_new only) */
@@ -31,7 +32,8 @@ typedef struct {
     nvm_train_opts train;       /* base network */
     nvm_train_opts retrain;     /* detector */
     const nvm_model *model;     /* use this base network instead of training (then n_nfe = bases = 1) */
-    const char *out;            /* CSV path; rows go to out.part, renamed to out when complete */
+    const char *out;            /* CSV path; rows go to out.part, renamed to out when complete; trained
+                                 * base networks are kept beside it (nvm_base_path) */
     int progress;               /* progress lines on stderr */
     int resume;                 /* continue out.part of an interrupted run (same grid) */
     volatile sig_atomic_t *stop;/* set by a signal handler: finish running cells, start no more */
@@ -53,6 +55,19 @@ typedef struct {
 int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_dataset *test,
               nvm_pool *pool, nvm_isa isa, nvm_sweep_stats *stats, nvm_err *e);
 void nvm_sweep_stats_free(nvm_sweep_stats *s);
+
+/* Where a sweep writing `out` keeps base network `base` of width nfe: out.n<nfe>.b<base>.nvm. */
+void nvm_base_path(const char *out, int nfe, int base, char path[4200]);
+
+/* The measurements of one chip whose degraded parameters are deg: test accuracy with the original
+ * detector (acc_deg), and, if acc_ret is non-NULL, after retraining the detector (layers fe_layers..)
+ * in deg on the chip's features of the training set, shuffled by `shuffle`. ftrain[train->n × F] and
+ * ftest[test->n × F] receive the features. */
+int nvm_chip_measure(const nvm_arch *a, float *deg, const nvm_dataset *train, const nvm_dataset *test,
+                     const nvm_train_opts *retrain, nvm_stream shuffle, float *ftrain, float *ftest,
+                     nvm_work *w, nvm_compute *cx, double *acc_deg, double *acc_ret, nvm_err *e);
+/* The detector-retraining shuffle of a chip (the same for every α and noise model of it). */
+nvm_stream nvm_chip_shuffle(uint64_t seed, uint32_t base, uint32_t chip);
 
 /* The summary table (α vs mean accuracy degraded / retrained, per N_FE, noise model and N_D) on f. */
 void nvm_sweep_summary(const nvm_sweep_cfg *cfg, const nvm_sweep_stats *s, FILE *f);

@@ -26,6 +26,12 @@ int nvm_train(const nvm_arch *a, float *params, int first, const float *x, const
               const nvm_train_opts *o, nvm_stream shuffle, nvm_compute *cx, nvm_epoch_fn on_epoch,
               void *ctx, nvm_err *e);
 
+/* What makes a trained base network: its layers and input shape, the training settings, the seed, base
+ * index and init sub-stream, and `data` (a hash of the training data). Equal values mean training would
+ * give the same parameters, so a saved network can stand in for training it again. */
+uint64_t nvm_train_provenance(const nvm_arch *a, const nvm_train_opts *o, uint64_t seed, uint32_t base,
+                              uint32_t init_sub, uint64_t data);
+
 /* A batch size for inference that keeps the activations of a (in nvm_work) to tens of MB. */
 int nvm_eval_batch(const nvm_arch *a);
 

@@ -116,12 +116,14 @@ static void unpack(const uint8_t *buf, size_t n, nvm_dataset *d, size_t at, cons
 /* lut[c][b] = (b/255 - mean_c)/std_c with mean and (population) std from the exact byte sums over
  * count pixels per channel. A constant channel (std 0) is only centred. */
 static void make_lut(const uint64_t sum[CIFAR_CH], const uint64_t sumsq[CIFAR_CH], size_t count,
-                     float lut[CIFAR_CH][256])
+                     float lut[CIFAR_CH][256], double means[], double sds[])
 {
     for (int c = 0; c < CIFAR_CH; c++) {
         double mean = (double)sum[c] / (255.0 * (double)count);
         double var = (double)sumsq[c] / (255.0 * 255.0 * (double)count) - mean * mean;
         double sd = var > 1e-12 ? sqrt(var) : 1.0;
+        means[c] = mean;
+        sds[c] = sd;
         for (int b = 0; b < 256; b++)
             lut[c][b] = (float)(((double)b / 255.0 - mean) / sd);
     }
@@ -165,7 +167,9 @@ static int load(const char *dir, int train_limit, int test_limit, nvm_dataset *t
         at += take;
     }
     float lut[CIFAR_CH][256];
-    make_lut(sum, sumsq, ntrain * CIFAR_PLANE, lut);
+    make_lut(sum, sumsq, ntrain * CIFAR_PLANE, lut, train->norm_mean, train->norm_sd);
+    memcpy(test->norm_mean, train->norm_mean, sizeof test->norm_mean);
+    memcpy(test->norm_sd, train->norm_sd, sizeof test->norm_sd);
     for (size_t s = 0; s < ntrain; s++)
         for (int c = 0; c < CIFAR_CH; c++) {
             float *xc = train->x + s * CIFAR_PIX + c * CIFAR_PLANE;

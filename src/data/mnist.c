@@ -67,6 +67,7 @@ static int load_split(const char *dir, const char *img_name, const char *lbl_nam
         d->x[i] = scale[img.data[i]];
     memcpy(d->y, lbl.data, n);
     d->n = (int)n;
+    d->norm_sd[0] = 1.0;
     d->c = 1;
     d->h = d->w = MNIST_SIDE;
     d->dim = MNIST_DIM;

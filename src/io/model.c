@@ -1,7 +1,8 @@
-/* Model file format v1 (all integers little-endian):
+/* Model file format v2 (all integers little-endian):
  *   "NVMSIMMD" | u32 version | char net[16] | char dataset[16] | u64 seed | u32 base | f64 test_acc
- *   | u32 in_h | u32 in_w | u32 in_c | u32 classes | u32 fe_layers | char spec[128] (see nvm_arch_parse)
- *   | u64 n_params | f32 params[n_params] | u32 crc32(all preceding bytes) */
+ *   | u64 provenance (v2 only) | u32 in_h | u32 in_w | u32 in_c | u32 classes | u32 fe_layers
+ *   | char spec[128] (see nvm_arch_parse) | u64 n_params | f32 params[n_params] | u32 crc32(all preceding
+ *   bytes). Version 1 (no provenance field) is still read, with provenance 0. */
 #define _POSIX_C_SOURCE 200809L
 #include "nvmsim/model.h"
 
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nvmsim/cli.h"
 #include "nvmsim/data.h"
 
 #define MAX_MODEL_BYTES ((size_t)1 << 31)
@@ -84,6 +86,7 @@ int nvm_model_save(const char *path, const nvm_model *m, nvm_err *e)
     put_u64(&b, m->seed);
     put_u32(&b, m->base);
     put_u64(&b, acc_bits);
+    put_u64(&b, m->provenance);
     put_u32(&b, (uint32_t)a->in_h);
     put_u32(&b, (uint32_t)a->in_w);
     put_u32(&b, (uint32_t)a->in_c);
@@ -143,7 +146,7 @@ static int parse_model(const char *path, rbuf *b, nvm_model *m, nvm_err *e)
         return nvm_fail(e, NVM_EDATA, "%s: not an nvmsim model file (expected magic %s)", path,
                         NVM_MODEL_MAGIC);
     take_u32(b, &version);
-    if (version != NVM_MODEL_VERSION)
+    if (version != NVM_MODEL_VERSION && version != 1)
         return nvm_fail(e, NVM_EDATA,
                         "%s: model file version %u, this nvmsim reads version %u (%s)", path, version,
                         NVM_MODEL_VERSION, version > NVM_MODEL_VERSION ? "upgrade nvmsim" : "retrain");
@@ -154,14 +157,14 @@ static int parse_model(const char *path, rbuf *b, nvm_model *m, nvm_err *e)
         return nvm_fail(e, NVM_EDATA, "%s: checksum mismatch (file truncated or corrupted)", path);
     b->n -= 4;
     if (!take(b, name, 16) || !take(b, dataset, 16) || !take_u64(b, &m->seed) ||
-        !take_u32(b, &m->base) || !take_u64(b, &acc_bits) || !take_u32(b, &in_h) ||
+        !take_u32(b, &m->base) || !take_u64(b, &acc_bits) ||
+        (version >= 2 && !take_u64(b, &m->provenance)) || !take_u32(b, &in_h) ||
         !take_u32(b, &in_w) || !take_u32(b, &in_c) || !take_u32(b, &classes) ||
         !take_u32(b, &fe_layers) || !take(b, spec, NVM_MAX_SPEC))
         return nvm_fail(e, NVM_EDATA, "%s: truncated header", path);
-    if (strcmp(name, "mlp2") != 0 && strcmp(name, "mlp3") != 0 && strcmp(name, "cnn") != 0)
-        return nvm_fail(e, NVM_EDATA, "%s: network '%.16s' is not one nvmsim knows (mlp2, mlp3, cnn)",
-                        path, name);
     nvm_err sub;
+    if (nvm_check_name("net", name, &sub) != NVM_OK)
+        return nvm_fail(e, NVM_EDATA, "%s: network name '%.16s' is not 1-15 of [A-Za-z0-9._-]", path, name);
     if (in_h > 4096 || in_w > 4096 || in_c > 100000 || classes > 100000 ||
         nvm_arch_parse(&m->arch, name, spec, (int)in_h, (int)in_w, (int)in_c, (int)classes, &sub))
         return nvm_fail(e, NVM_EDATA, "%s: invalid architecture '%s' for %ux%ux%u inputs, %u classes",

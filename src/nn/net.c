@@ -90,8 +90,9 @@ static int add_layer(nvm_arch *a, nvm_kind kind, nvm_act act, int n, int k, int 
     return NVM_OK;
 }
 
-int nvm_arch_parse(nvm_arch *a, const char *name, const char *spec, int in_h, int in_w, int in_c,
-                   int classes, nvm_err *e)
+/* detector: the network is all detector (fe_layers = 0), as nvm_arch_detector builds. */
+static int parse(nvm_arch *a, const char *name, const char *spec, int in_h, int in_w, int in_c, int classes,
+                 int detector, nvm_err *e)
 {
     memset(a, 0, sizeof *a);
     snprintf(a->name, sizeof a->name, "%s", name);
@@ -158,23 +159,38 @@ int nvm_arch_parse(nvm_arch *a, const char *name, const char *spec, int in_h, in
     for (int l = first_dense; l < a->n_layers; l++)
         if (a->layers[l].kind != NVM_DENSE)
             return nvm_fail(e, NVM_EUSAGE, "--arch %s: convolution or pooling after a dense layer", spec);
-    a->fe_layers = fe_mark >= 0 ? fe_mark : first_dense > 0 ? first_dense : a->n_layers - 1;
+    a->fe_layers = detector ? 0 : fe_mark >= 0 ? fe_mark : first_dense > 0 ? first_dense : a->n_layers - 1;
+    if (detector)
+        return NVM_OK;
     if (a->fe_layers >= a->n_layers)
         return nvm_fail(e, NVM_EUSAGE, "--arch %s: '|' leaves no detector", spec);
-    a->fe_params = a->fe_layers > 0 ? a->layers[a->fe_layers].w_off : 0;
+    /* The feature extractor owns the tensors of its layers: everything before the first parameter of
+     * the detector (pool layers have none, so the boundary is not a layer's w_off). */
+    a->fe_params = nvm_arch_param_offset(a, a->fe_layers);
+    if (a->fe_params == 0)
+        return nvm_fail(e, NVM_EUSAGE, "--arch %s: the feature extractor (before '|') has no weights; put "
+                        "'|' after a c or f layer", spec);
     return NVM_OK;
+}
+
+int nvm_arch_parse(nvm_arch *a, const char *name, const char *spec, int in_h, int in_w, int in_c,
+                   int classes, nvm_err *e)
+{
+    return parse(a, name, spec, in_h, in_w, in_c, classes, 0, e);
 }
 
 int nvm_arch_named(nvm_arch *a, const char *net, const char *spec, int n_fe, int in_h, int in_w,
                    int in_c, int classes, nvm_err *e)
 {
     char buf[NVM_MAX_SPEC];
-    if (strcmp(net, "mlp2") == 0)
+    if (spec)
+        snprintf(buf, sizeof buf, "%s", spec);
+    else if (strcmp(net, "mlp2") == 0)
         snprintf(buf, sizeof buf, "t%d-f%d", n_fe, classes);
     else if (strcmp(net, "mlp3") == 0)
         snprintf(buf, sizeof buf, "t%d-t%d-f%d", n_fe, n_fe, classes);
     else if (strcmp(net, "cnn") == 0)
-        snprintf(buf, sizeof buf, "%s", spec ? spec : NVM_CNN_SPEC);
+        snprintf(buf, sizeof buf, "c32-p-c64-p-c64-f64-f%d", classes);
     else
         return nvm_fail(e, NVM_EUSAGE, "--net %s: unknown network (expected mlp2, mlp3 or cnn)", net);
     if (n_fe < 1 || n_fe > MAX_WIDTH)
@@ -189,10 +205,15 @@ int nvm_arch_detector(nvm_arch *a, int F, int nd, nvm_act act, int classes, nvm_
         snprintf(buf, sizeof buf, "%c%d|f%d", act == NVM_ACT_TANH ? 't' : 'f', nd, classes);
     else
         snprintf(buf, sizeof buf, "f%d", classes);
-    int rc = nvm_arch_parse(a, "detector", buf, 1, 1, F, classes, e);
-    a->fe_layers = 0;   /* all of it is trained */
-    a->fe_params = 0;
-    return rc;
+    return parse(a, "detector", buf, 1, 1, F, classes, 1, e);   /* all of it is trained */
+}
+
+size_t nvm_arch_param_offset(const nvm_arch *a, int layer)
+{
+    for (int l = layer; l < a->n_layers; l++)
+        if (a->layers[l].kind != NVM_POOL)
+            return a->layers[l].w_off;
+    return a->n_params;
 }
 
 int nvm_arch_features(const nvm_arch *a)

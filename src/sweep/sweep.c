@@ -1,14 +1,17 @@
+#define _POSIX_C_SOURCE 200809L
 /* The grid. Cells (chip, noise model, α) of one base network are independent and run whole on pool workers, each
  * with its own single-threaded compute and scratch; rows are written in grid order as soon as every
  * earlier cell is done, so the CSV is the same for any thread count and always a valid prefix. */
 #include "nvmsim/sweep.h"
 
 #include <pthread.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nvmsim/cli.h"
+#include "nvmsim/model.h"
 #include "nvmsim/noise.h"
 #include "nvmsim/report.h"
 
@@ -77,6 +80,27 @@ static int detector_arch(nvm_arch *d, const nvm_arch *base, int nd, nvm_err *e)
     return nvm_arch_detector(d, nvm_arch_features(base), nd, base->layers[0].act, base->classes, e);
 }
 
+int nvm_chip_measure(const nvm_arch *a, float *deg, const nvm_dataset *train, const nvm_dataset *test,
+                     const nvm_train_opts *retrain, nvm_stream shuffle, float *ftrain, float *ftest,
+                     nvm_work *w, nvm_compute *cx, double *acc_deg, double *acc_ret, nvm_err *e)
+{
+    const int fe = a->fe_layers;
+    nvm_run_layers(a, deg, 0, fe, test->x, test->n, ftest, w, cx);
+    *acc_deg = nvm_accuracy(a, deg, fe, ftest, test->y, test->n, w, cx);
+    if (!acc_ret)
+        return NVM_OK;
+    nvm_run_layers(a, deg, 0, fe, train->x, train->n, ftrain, w, cx);
+    int rc = nvm_train(a, deg, fe, ftrain, train->y, train->n, retrain, shuffle, cx, NULL, NULL, e);
+    if (rc == NVM_OK)
+        *acc_ret = nvm_accuracy(a, deg, fe, ftest, test->y, test->n, w, cx);
+    return rc;
+}
+
+nvm_stream nvm_chip_shuffle(uint64_t seed, uint32_t base, uint32_t chip)
+{
+    return nvm_stream_make(seed, NVM_RNG_DET_SHUFFLE, base, chip << 16);
+}
+
 /* One cell: degrade, extract features once, measure, retrain the detector(s), measure. */
 static int run_cell(grid *g, worker *w, int cell, nvm_err *e)
 {
@@ -86,40 +110,32 @@ static int run_cell(grid *g, worker *w, int cell, nvm_err *e)
     const nvm_noise *noise = &cfg->noises[cell % per_chip / cfg->n_alpha];
     nvm_chip c = {cfg->seed, (uint32_t)g->base, (uint32_t)chip, cfg->degrade_biases};
     nvm_degrade(a, g->params, w->deg, noise, cfg->alphas[cell % cfg->n_alpha], &c);
-    nvm_run_layers(a, w->deg, 0, fe, g->train->x, g->train->n, w->ftrain, &w->work, w->cx);
-    nvm_run_layers(a, w->deg, 0, fe, g->test->x, g->test->n, w->ftest, &w->work, w->cx);
-    g->acc_deg[cell] = nvm_accuracy(a, w->deg, fe, w->ftest, g->test->y, g->test->n, &w->work, w->cx);
     /* Same shuffles for every α and noise model of a chip: common random numbers. */
-    nvm_stream shuffle = nvm_stream_make(cfg->seed, NVM_RNG_DET_SHUFFLE, (uint32_t)g->base,
-                                         (uint32_t)chip << 16);
-    for (int k = 0; k < cfg->n_nd; k++) {
+    nvm_stream shuffle = nvm_chip_shuffle(cfg->seed, (uint32_t)g->base, (uint32_t)chip);
+    if (!cfg->detector_new)   /* the trained last layer(s), the rest of the block */
+        return nvm_chip_measure(a, w->deg, g->train, g->test, &cfg->retrain, shuffle, w->ftrain, w->ftest,
+                                &w->work, w->cx, &g->acc_deg[cell], &g->acc_ret[cell], e);
+    int rc = nvm_chip_measure(a, w->deg, g->train, g->test, &cfg->retrain, shuffle, w->ftrain, w->ftest,
+                              &w->work, w->cx, &g->acc_deg[cell], NULL, e);
+    nvm_run_layers(a, w->deg, 0, fe, g->train->x, g->train->n, w->ftrain, &w->work, w->cx);
+    for (int k = 0; k < cfg->n_nd && rc == NVM_OK; k++) {
         double *acc = &g->acc_ret[(size_t)cell * cfg->n_nd + k];
-        int rc;
-        if (!cfg->detector_new) {   /* the trained last layer(s), the rest of the block */
-            rc = nvm_train(a, w->deg, fe, w->ftrain, g->train->y, g->train->n, &cfg->retrain, shuffle,
-                           w->cx, NULL, NULL, e);
-            *acc = nvm_accuracy(a, w->deg, fe, w->ftest, g->test->y, g->test->n, &w->work, w->cx);
-        } else {
-            nvm_arch d;
-            nvm_work dw;
-            if ((rc = detector_arch(&d, a, cfg->nd[k], e)) != NVM_OK)
-                return rc;
-            nvm_stream init = nvm_stream_make(cfg->seed, NVM_RNG_DET_INIT, (uint32_t)g->base,
-                                              (uint32_t)chip);
-            nvm_arch_init(&d, w->det, &init);
-            rc = nvm_train(&d, w->det, 0, w->ftrain, g->train->y, g->train->n, &cfg->retrain, shuffle,
-                           w->cx, NULL, NULL, e);
-            if (rc == NVM_OK && nvm_work_init(&dw, &d, nvm_eval_batch(&d)) == NVM_OK) {
-                *acc = nvm_accuracy(&d, w->det, 0, w->ftest, g->test->y, g->test->n, &dw, w->cx);
-                nvm_work_free(&dw);
-            } else if (rc == NVM_OK) {
-                rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for the detector");
-            }
-        }
-        if (rc != NVM_OK)
+        nvm_arch d;
+        nvm_work dw;
+        if ((rc = detector_arch(&d, a, cfg->nd[k], e)) != NVM_OK)
             return rc;
+        nvm_stream init = nvm_stream_make(cfg->seed, NVM_RNG_DET_INIT, (uint32_t)g->base, (uint32_t)chip);
+        nvm_arch_init(&d, w->det, &init);
+        rc = nvm_train(&d, w->det, 0, w->ftrain, g->train->y, g->train->n, &cfg->retrain, shuffle, w->cx, NULL,
+                       NULL, e);
+        if (rc == NVM_OK && nvm_work_init(&dw, &d, nvm_eval_batch(&d)) == NVM_OK) {
+            *acc = nvm_accuracy(&d, w->det, 0, w->ftest, g->test->y, g->test->n, &dw, w->cx);
+            nvm_work_free(&dw);
+        } else if (rc == NVM_OK) {
+            rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for the detector");
+        }
     }
-    return NVM_OK;
+    return rc;
 }
 
 /* Writes the rows of every finished cell at the head of the queue. Caller holds g->lock. */
@@ -214,13 +230,35 @@ static int absorb_rows(const nvm_sweep_cfg *cfg, nvm_sweep_stats *st, const char
     return NVM_OK;
 }
 
-/* Trains base network `base` of width nfe (or copies cfg->model) into params. */
-static int make_base(const nvm_sweep_cfg *cfg, const nvm_arch *a, float *params, int nfe, int base,
-                     const nvm_dataset *train, nvm_compute *cx, nvm_err *e)
+void nvm_base_path(const char *out, int nfe, int base, char path[4200])
 {
+    snprintf(path, 4200, "%s.n%d.b%d.nvm", out, nfe, base);
+}
+
+/* Base network `base` of width nfe into params: cfg->model's, else the one saved beside the output by an
+ * earlier run with the same provenance, else trained now (and saved there, so --resume and shards never
+ * train it again). */
+static int make_base(const nvm_sweep_cfg *cfg, const nvm_arch *a, float *params, int nfe, int base,
+                     const nvm_dataset *train, nvm_compute *cx, int *trained, nvm_err *e)
+{
+    *trained = 0;
     if (cfg->model) {
         memcpy(params, cfg->model->params, a->n_params * sizeof(float));
         return NVM_OK;
+    }
+    nvm_model m = {0};
+    char path[4200];
+    nvm_base_path(cfg->out, nfe, base, path);
+    uint64_t prov = nvm_train_provenance(a, &cfg->train, cfg->seed, (uint32_t)base, (uint32_t)nfe,
+                                         cfg->data_hash);
+    nvm_err ignored;
+    if (access(path, F_OK) == 0 && nvm_model_load(path, &m, &ignored) == NVM_OK) {
+        int same = m.provenance == prov && strcmp(m.arch.spec, a->spec) == 0 && m.arch.n_params == a->n_params;
+        if (same)
+            memcpy(params, m.params, a->n_params * sizeof(float));
+        nvm_model_free(&m);
+        if (same)
+            return NVM_OK;
     }
     nvm_stream init = nvm_stream_make(cfg->seed, NVM_RNG_INIT, (uint32_t)base, (uint32_t)nfe);
     nvm_arch_init(a, params, &init);
@@ -230,7 +268,22 @@ static int make_base(const nvm_sweep_cfg *cfg, const nvm_arch *a, float *params,
                        &note, e);
     if (cfg->progress)
         fprintf(stderr, "\r\033[K");
-    return rc;
+    if (rc != NVM_OK)
+        return rc;
+    *trained = 1;
+    return NVM_OK;
+}
+
+/* Saves the base network just trained beside the output, with its clean accuracy. */
+static int save_base(const nvm_sweep_cfg *cfg, const nvm_arch *a, float *params, int nfe, int base,
+                     double acc, nvm_err *e)
+{
+    nvm_model m = {.arch = *a, .params = params, .seed = cfg->seed, .base = (uint32_t)base, .test_acc = acc};
+    m.provenance = nvm_train_provenance(a, &cfg->train, cfg->seed, (uint32_t)base, (uint32_t)nfe, cfg->data_hash);
+    snprintf(m.dataset, sizeof m.dataset, "%.15s", cfg->dataset);
+    char path[4200];
+    nvm_base_path(cfg->out, nfe, base, path);
+    return nvm_model_save(path, &m, e);
 }
 
 /* Clean accuracy through the same path the cells use (features, then detector), so that at α = 0
@@ -323,7 +376,8 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
             if (cfg->stop && *cfg->stop)
                 break;
             double t0 = nvm_now();
-            if ((rc = make_base(cfg, &a, params, cfg->nfe[fi], b, train, cx, e)) != NVM_OK)
+            int trained;
+            if ((rc = make_base(cfg, &a, params, cfg->nfe[fi], b, train, cx, &trained, e)) != NVM_OK)
                 break;
             double t1 = nvm_now();
             stats->train_seconds += t1 - t0;
@@ -333,6 +387,8 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
             g.base = b;
             g.acc_clean = stats->acc_clean[(size_t)fi * cfg->bases + b] =
                 clean_accuracy(&a, params, test, &g.workers[0], cx);
+            if (trained && (rc = save_base(cfg, &a, params, cfg->nfe[fi], b, g.acc_clean, e)) != NVM_OK)
+                break;
             g.first = g.next_write = resumed > grp0 ? (int)(resumed - grp0) : 0;
             memset(g.done, 0, (size_t)cells);
             memset(g.done, 1, (size_t)g.first);

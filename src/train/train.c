@@ -17,7 +17,7 @@ int nvm_train(const nvm_arch *a, float *params, int first, const float *x, const
               void *ctx, nvm_err *e)
 {
     const int L = a->n_layers, in = a->layers[first].n_in, C = a->classes;
-    const size_t lo = a->layers[first].w_off, np = a->n_params - lo;   /* the trained slice */
+    const size_t lo = nvm_arch_param_offset(a, first), np = a->n_params - lo;   /* the trained slice */
     nvm_work w;
     /* Optimiser state has its own blocks, in the parameter layout: SGD velocity, or Adam's moments. */
     float *grads = nvm_alloc_floats(a->n_params), *vel = nvm_alloc_floats(a->n_params);
@@ -124,4 +124,16 @@ double nvm_accuracy(const nvm_arch *a, const float *params, int first, const flo
         }
     }
     return n > 0 ? (double)correct / n : 0.0;
+}
+
+uint64_t nvm_train_provenance(const nvm_arch *a, const nvm_train_opts *o, uint64_t seed, uint32_t base,
+                              uint32_t init_sub, uint64_t data)
+{
+    uint64_t h = nvm_fnv1a(NVM_FNV0, a->spec, strlen(a->spec) + 1);
+    int32_t ints[] = {a->in_h, a->in_w, a->in_c, a->classes, a->fe_layers, o->epochs, o->batch, (int32_t)o->optim};
+    double reals[] = {o->lr, o->optim == NVM_SGD ? o->momentum : 0.0};
+    uint64_t ids[] = {seed, base, init_sub, data};
+    h = nvm_fnv1a(h, ints, sizeof ints);
+    h = nvm_fnv1a(h, reals, sizeof reals);
+    return nvm_fnv1a(h, ids, sizeof ids);
 }

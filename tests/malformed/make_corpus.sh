@@ -138,9 +138,9 @@ model() {
 M=$OUT/model
 P=$((784 * 4 + 4 + 4 * 10 + 10))                       # parameters of t4-f10 on 28x28x1
 model "$OUT/model-ok.nvm" 1 mlp2 mnist 28 28 1 10 1 t4-f10 $P
-model "$M/newer-version.nvm" 2 mlp2 mnist 28 28 1 10 1 t4-f10 $P
+model "$M/newer-version.nvm" 3 mlp2 mnist 28 28 1 10 1 t4-f10 $P
 model "$M/version-0.nvm" 0 mlp2 mnist 28 28 1 10 1 t4-f10 $P
-model "$M/foreign-net.nvm" 1 resnet50 imagenet 28 28 1 10 1 t4-f10 $P
+model "$M/foreign-net.nvm" 1 'res net/50' imagenet 28 28 1 10 1 t4-f10 $P
 model "$M/net-escape.nvm" 1 "$(printf '\033[31mred')" mnist 28 28 1 10 1 t4-f10 $P
 model "$M/spec-newline.nvm" 1 mlp2 mnist 28 28 1 10 1 "$(printf 't4\n-f10')" $P
 model "$M/spec-garbage.nvm" 1 cnn cifar10 32 32 3 10 1 c32-q-f10 $P
@@ -158,11 +158,11 @@ model "$M/header-only.nvm" 1 mlp2 mnist 28 28 1 10 1 t4-f10 0 0
 model "$M/param-nan.nvm" 1 mlp2 mnist 28 28 1 10 1 t4-f10 $P
 n=$(size "$M/param-nan.nvm"); head -c $((n - 4)) "$M/param-nan.nvm" >"$M/param-nan.tmp"
 put "$M/param-nan.tmp" $((220 + 4 * 5)) '\000\000\300\177'; crc "$M/param-nan.tmp"; mv "$M/param-nan.tmp" "$M/param-nan.nvm"
-# Well-formed, but not for the data it is used with: 32x32 inputs, 5 or 12 classes, a cnn for 28x28x1.
+# Well-formed, but not for the data it is used with: 32x32 inputs, 5 or 12 classes, a cnn for 30x30x1.
 model "$M/fit-inputs-1024.nvm" 1 mlp2 mnist 32 32 1 10 1 t4-f10 $((1024 * 4 + 4 + 4 * 10 + 10))
 model "$M/fit-classes-5.nvm" 1 mlp2 mnist 28 28 1 5 1 t4-f5 $((784 * 4 + 4 + 4 * 5 + 5))
 model "$M/fit-classes-12.nvm" 1 mlp2 mnist 28 28 1 12 1 t4-f12 $((784 * 4 + 4 + 4 * 12 + 12))
-model "$M/fit-cnn-on-mnist-shape.nvm" 1 cnn cifar10 28 28 1 10 2 c2-p-f10 $((9 * 2 + 2 + 13 * 13 * 2 * 10 + 10))
+model "$M/fit-cnn-30x30.nvm" 1 cnn cifar10 30 30 1 10 2 c2-p-f10 $((9 * 2 + 2 + 14 * 14 * 2 * 10 + 10))
 
 # Damaged copies of the valid model: truncated, bit-flipped, empty, not a model at all.
 n=$(size "$OUT/model-ok.nvm")
