@@ -2,11 +2,15 @@
 #include "nvmsim/args.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nvmsim/cli.h"
 
-enum { T = NVM_CMD_TRAIN, E = NVM_CMD_EVAL, S = NVM_CMD_SWEEP, I = NVM_CMD_INFO, BN = NVM_CMD_BENCH };
+enum {
+    T = NVM_CMD_TRAIN, E = NVM_CMD_EVAL, S = NVM_CMD_SWEEP, I = NVM_CMD_INFO, BN = NVM_CMD_BENCH,
+    M = NVM_CMD_MERGE
+};
 
 typedef struct {
     const char *name, *arg;   /* arg NULL: a switch that takes no value */
@@ -37,8 +41,12 @@ static const flag_def FLAGS[] = {
      "noise model(s): gauss (Eq. 1), quant:B (round to 2^B levels over +-max|w| per tensor,\n"
      "                        B = 1..8, then Eq. 1 with --alpha on top) [gauss]"},
     {"--retrain", NULL, E, "also retrain the detector on the chip's noisy features, as a sweep cell does"},
+    {"--shard", "K/N", S,
+     "compute only cells whose index is K mod N, into <out>.shard-K-of-N.csv (merge them\n"
+     "                        with `nvmsim merge`); shards load the base networks kept beside <out>"},
+    {"--train-only", NULL, S, "train (or find) the base networks, keep them beside <out>, compute no cell"},
     {"--resume", NULL, S, "continue the interrupted sweep in <out>.part (same flags otherwise)"},
-    {"--overwrite", NULL, S, "replace an existing <out> (otherwise a finished CSV is never overwritten)"},
+    {"--overwrite", NULL, S | M, "replace an existing <out> (otherwise a finished CSV is never overwritten)"},
     {"--runs", "R", S, "chips (independent eps draws) per base network [1]"},
     {"--bases", "B", S, "independently trained base networks per N_FE [1]"},
     {"--chip", "K", E, "which chip's eps to apply with --alpha [0]"},
@@ -54,7 +62,7 @@ static const flag_def FLAGS[] = {
     {"--batch", "N", T | E | S | BN, "mini-batch size (base network and detector) [32; with convolutions 64]"},
     {"--seed", "S", T | E | S, "seed of every random draw [1; eval: the model's]"},
     {"--model", "FILE", E | S | I, "a model file written by `nvmsim train`"},
-    {"--out", "FILE", T | S, "output: model file [model.nvm]; sweep CSV [<net>.csv]; its folder must exist"},
+    {"--out", "FILE", T | S | M, "output: model file [model.nvm]; sweep CSV [<net>.csv]; its folder must exist"},
     {"--data", "DIR", T | E | S | I, "data folder [$NVMSIM_DATA, else ./data]: DIR/mnist/, DIR/cifar-10-batches-bin/"},
     {"--train-limit", "N", T | E | S | I, "use only the first N training samples [all]"},
     {"--test-limit", "N", T | E | S | I, "use only the first N test samples [all]"},
@@ -81,6 +89,12 @@ int nvm_args_parse(nvm_args *a, int cmd, const char *cmd_name, int argc, char **
         const char *s = argv[i];
         if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
             a->help = 1;
+            continue;
+        }
+        if (strncmp(s, "--", 2) != 0 && cmd == NVM_CMD_MERGE) {   /* merge's shard files */
+            if (!a->pos && !(a->pos = nvm_alloc((size_t)argc, sizeof *a->pos)))
+                return nvm_fail(e, NVM_ERUNTIME, "out of memory");
+            a->pos[a->n_pos++] = argv[i];
             continue;
         }
         if (strncmp(s, "--", 2) != 0)
@@ -123,6 +137,13 @@ int nvm_args_parse(nvm_args *a, int cmd, const char *cmd_name, int argc, char **
             return nvm_fail(e, NVM_EUSAGE, "%s: empty value, expected %s", FLAGS[k].name, FLAGS[k].arg);
     }
     return NVM_OK;
+}
+
+void nvm_args_free(nvm_args *a)
+{
+    free(a->pos);
+    a->pos = NULL;
+    a->n_pos = 0;
 }
 
 const char *nvm_arg(const nvm_args *a, const char *flag)
@@ -185,6 +206,11 @@ static const char *ABOUT[] = {
                       "Times one training epoch on synthetic inputs (and cnn inference), printed in the same\n"
                       "form as scripts/bench_torch.py prints PyTorch's (`make bench` runs both back to back),\n"
                       "then GEMM GFLOP/s against this machine's measured FMA peak.\n",
+    [NVM_CMD_MERGE] = "Usage: nvmsim merge --out FILE SHARD_CSV...\n"
+                      "Joins the shards of one sweep (`sweep ... --out FILE --shard K/N`, K = 0..N-1) into FILE,\n"
+                      "byte for byte the CSV one machine would write, and FILE.json. Checks that every shard\n"
+                      "is complete, of the same grid, present exactly once, and that every row is in place;\n"
+                      "any other case is one error naming the shard (exit 3). A quoted glob is expanded.\n",
     [NVM_CMD_INFO] = "Usage: nvmsim info [--dataset FORMAT | --model FILE | --net NAME | --arch SPEC]\n"
                      "Summary of a data set (what it is, files, checksums, counts, pixel statistics raw and as\n"
                      "the network sees them), of a model file, or of an architecture on a data set's input\n"
@@ -203,6 +229,9 @@ static const char *EXAMPLES[] = {
                       "  nvmsim sweep --net mlp2 --nfe 100 --detector new --nd 0,100 --alpha 0,0.5,1 --out det.csv\n"
                       "  nvmsim sweep --arch 'c32-p-c64|p-c64-f64-f10' --alpha 0:1:0.25 --runs 2 --out split.csv\n",
     [NVM_CMD_BENCH] = "  nvmsim bench --net cnn --batch 64 --optim adam --threads 2\n",
+    [NVM_CMD_MERGE] = "  nvmsim sweep --net mlp2 --runs 4 --out s.csv --shard 0/2\n"
+                      "  nvmsim sweep --net mlp2 --runs 4 --out s.csv --shard 1/2\n"
+                      "  nvmsim merge --out s.csv 's.csv.shard-*-of-2.csv'\n",
     [NVM_CMD_INFO] = "  nvmsim info --dataset cifar10\n  nvmsim info --model mlp3.nvm\n"
                      "  nvmsim info --arch c32s-p-c64s-p-c64-f64-f10\n"
                      "  nvmsim info --net cnn --dataset mnist\n",
@@ -227,7 +256,8 @@ void nvm_args_usage(void)
            "  train   train a network and save a model file\n"
            "  eval    accuracy of a model file, optionally degraded (--alpha A --chip K) and retrained\n"
            "  info    summary of a data set, a model file or an architecture (--arch)\n"
-           "  bench   training / inference speed on synthetic data (make bench: against PyTorch)\n\n"
+           "  bench   training / inference speed on synthetic data (make bench: against PyTorch)\n"
+           "  merge   join the shards of a sweep (sweep --shard K/N) into its CSV, byte for byte\n\n"
            "  --version, --help\n\n"
            "Data: --data DIR, else $NVMSIM_DATA, else ./data (make data fetches MNIST and CIFAR-10).\n"
            "Exit codes: 0 ok; 2 bad command line; 3 bad input file (data, model); 4 run failed (memory,\n"

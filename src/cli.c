@@ -203,3 +203,20 @@ const char *nvm_nearest(const char *s, const char *const *cands, int n)
     size_t limit = len / 3 < 1 ? 1 : len / 3 > 3 ? 3 : len / 3;
     return bd <= limit ? best : NULL;
 }
+
+int nvm_parse_shard(const char *s, int *k, int *n, nvm_err *e)
+{
+    char *end;
+    long kk = strtol(s, &end, 10), nn = 0;
+    int ok = end != s && *end == '/' && s[0] >= '0' && s[0] <= '9';
+    if (ok) {
+        const char *q = end + 1;
+        nn = strtol(q, &end, 10);
+        ok = end != q && !*end && *q >= '0' && *q <= '9' && nn >= 1 && nn <= 100000 && kk >= 0 && kk < nn;
+    }
+    if (!ok)
+        return nvm_fail(e, NVM_EUSAGE, "--shard %s: expected K/N with 0 <= K < N <= 100000 (e.g. 0/4)", s);
+    *k = (int)kk;
+    *n = (int)nn;
+    return NVM_OK;
+}

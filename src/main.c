@@ -13,7 +13,7 @@ int main(int argc, char **argv)
         const char *name;
         int cmd;
     } CMDS[] = {{"sweep", NVM_CMD_SWEEP}, {"train", NVM_CMD_TRAIN}, {"eval", NVM_CMD_EVAL},
-                {"info", NVM_CMD_INFO}, {"bench", NVM_CMD_BENCH}};
+                {"info", NVM_CMD_INFO}, {"bench", NVM_CMD_BENCH}, {"merge", NVM_CMD_MERGE}};
     enum { N_CMDS = sizeof CMDS / sizeof CMDS[0] };
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
@@ -32,6 +32,7 @@ int main(int argc, char **argv)
         int rc = nvm_args_parse(&a, CMDS[i].cmd, CMDS[i].name, argc, argv, 2, &e);
         if (rc == NVM_OK && a.help) {
             nvm_args_help(CMDS[i].cmd);
+            nvm_args_free(&a);
             return NVM_OK;
         }
         if (rc == NVM_OK) {
@@ -40,6 +41,7 @@ int main(int argc, char **argv)
             case NVM_CMD_EVAL: rc = nvm_cmd_eval(&a, &e); break;
             case NVM_CMD_SWEEP: rc = nvm_cmd_sweep(argc, argv, &a, &e); break;
             case NVM_CMD_BENCH: rc = nvm_cmd_bench(&a, &e); break;
+            case NVM_CMD_MERGE: rc = nvm_cmd_merge(argc, argv, &a, &e); break;
             default: rc = nvm_cmd_info(&a, &e); break;
             }
         }
@@ -47,6 +49,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "nvmsim %s: %s; see 'nvmsim %s --help'\n", CMDS[i].name, e.msg, CMDS[i].name);
         else if (rc != NVM_OK)
             fprintf(stderr, "nvmsim %s: %s\n", CMDS[i].name, e.msg);
+        nvm_args_free(&a);
         return rc;
     }
     const char *names[N_CMDS];
@@ -57,7 +60,7 @@ int main(int argc, char **argv)
     if (near)
         nvm_fail(&e, NVM_EUSAGE, "unknown command '%s'; did you mean %s? (see nvmsim --help)", argv[1], near);
     else
-        nvm_fail(&e, NVM_EUSAGE, "unknown command '%s' (expected sweep, train, eval, info or bench; see "
+        nvm_fail(&e, NVM_EUSAGE, "unknown command '%s' (expected sweep, train, eval, info, bench or merge; see "
                  "nvmsim --help)", argv[1]);
     fprintf(stderr, "nvmsim: %s\n", e.msg);
     return NVM_EUSAGE;

@@ -52,7 +52,7 @@ expect 2 "detector old" sweep $D --detector old
 expect 2 "--chip does not apply" sweep --chip 1
 expect 2 "--epochs given twice" train --epochs 1 --epochs 2
 expect 2 "unknown command 'sweeep'" sweeep
-expect 2 "expected sweep, train, eval, info or bench" frobnicate
+expect 2 "expected sweep, train, eval, info, bench or merge" frobnicate
 expect 2 "eval needs --model" eval $D
 expect 2 "lr -1" train $D --lr -1
 
@@ -153,6 +153,63 @@ expect 2 "give one of them" sweep $R --out "$T/full.csv" --resume --overwrite
 "$NVMSIM" sweep $R --out "$T/other.csv" >/dev/null 2>&1
 mv "$T/other.csv" "$T/other.csv.part"
 expect 2 "started with other settings" sweep $R --seed 9 --out "$T/other.csv" --resume
+
+# Shards and merge: for N = 1, 2, 3, 7, in any order, the merge is byte-identical to one machine's CSV;
+# a missing, duplicated, foreign, half-written or edited shard is one error naming it (exit 3).
+H="$D --nfe 8,16 --epochs 2 --alpha 0:1:0.25 --runs 3 --retrain-epochs 1 --bases 2"
+"$NVMSIM" sweep $H --out "$T/one.sh.csv" >/dev/null 2>&1 || bad "shard reference sweep"
+"$NVMSIM" sweep $H --out "$T/sh.csv" --train-only >/dev/null 2>"$T/err" && [ -f "$T/sh.csv.n16.b1.nvm" ] && ok || bad "--train-only: $(cat "$T/err")"
+for N in 1 2 3 7; do
+    k=$((N - 1))
+    while [ $k -ge 0 ]; do   # last shard first: order must not matter
+        "$NVMSIM" sweep $H --out "$T/sh.csv" --shard $k/$N --threads 2 >/dev/null 2>"$T/err" || bad "shard $k/$N: $(cat "$T/err")"
+        k=$((k - 1))
+    done
+    rm -f "$T/sh.csv" "$T/sh.csv.json"
+    "$NVMSIM" merge --out "$T/sh.csv" $(ls "$T"/sh.csv.shard-*-of-$N.csv | sort -r) >/dev/null 2>"$T/err" || bad "merge $N: $(cat "$T/err")"
+    cmp -s "$T/one.sh.csv" "$T/sh.csv" && ok || bad "merge of $N shards differs from one machine's CSV"
+done
+grep -q '"merged_from"' "$T/sh.csv.json" && ok || bad "merged sidecar"
+M="merge --out $T/m3.csv"
+expect 3 "shard 1 of 3 is missing" $M "$T/sh.csv.shard-0-of-3.csv" "$T/sh.csv.shard-2-of-3.csv"
+expect 3 "shard 0 of 3 given twice" $M "$T/sh.csv.shard-0-of-3.csv" "$T/sh.csv.shard-0-of-3.csv" "$T/sh.csv.shard-1-of-3.csv"
+expect 3 "shards of different splits" $M "$T/sh.csv.shard-0-of-3.csv" "$T/sh.csv.shard-1-of-2.csv"
+"$NVMSIM" sweep $H --seed 5 --out "$T/fo.csv" --shard 1/3 >/dev/null 2>&1
+expect 3 "another sweep's shard" $M "$T/sh.csv.shard-0-of-3.csv" "$T/fo.csv.shard-1-of-3.csv" "$T/sh.csv.shard-2-of-3.csv"
+for case in truncated reordered duplicated edited halfrow running; do
+    mkdir -p "$T/$case"
+    for k in 0 1 2; do cp "$T/sh.csv.shard-$k-of-3.csv" "$T/sh.csv.shard-$k-of-3.csv.json" "$T/$case/"; done
+    f=$T/$case/sh.csv.shard-1-of-3.csv
+    case $case in
+    truncated) head -n 5 "$f" >"$f.t" ;;
+    reordered) { head -n 1 "$f"; sed -n 3p "$f"; sed -n 2p "$f"; tail -n +4 "$f"; } >"$f.t" ;;
+    duplicated) { cat "$f"; tail -n 1 "$f"; } >"$f.t" ;;
+    edited) sed '2s/,0\.[0-9]*$/,0.999999/' "$f" >"$f.t" ;;
+    halfrow) { cat "$f"; printf '31,0123'; } >"$f.t" ;;
+    running) cp "$f" "$f.t"; sed -i 's/"status": "complete"/"status": "running"/' "$f.json" ;;
+    esac
+    mv "$f.t" "$f"
+    expect 3 "sh.csv.shard-1-of-3.csv" merge --out "$T/$case.csv" "$T/$case"/sh.csv.shard-*-of-3.csv
+    [ ! -e "$T/$case.csv" ] && ok || bad "merge of a $case shard wrote its output"
+done
+sed 's/"grid": "v=[^ ]*/"grid": "v=0.0.1/' "$T/sh.csv.shard-2-of-3.csv.json" >"$T/running/sh.csv.shard-2-of-3.csv.json"
+expect 3 "merge" $M "$T/running/sh.csv.shard-2-of-3.csv"
+expect 2 "shard 3/3: expected K/N" sweep $H --out "$T/bad.csv" --shard 3/3
+expect 2 "merge needs --out" merge "$T/sh.csv.shard-0-of-3.csv"
+# A shard resumes like any sweep.
+"$NVMSIM" sweep $R --out "$T/rs.csv" --shard 1/2 >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid
+if [ -f "$T/rs.csv.shard-1-of-2.csv.part" ]; then
+    "$NVMSIM" sweep $R --out "$T/rs.csv" --shard 1/2 --resume >/dev/null 2>"$T/err" || bad "shard resume: $(cat "$T/err")"
+    "$NVMSIM" sweep $R --out "$T/rs.csv" --shard 0/2 >/dev/null 2>&1
+    "$NVMSIM" merge --out "$T/rs.csv" "$T"/rs.csv.shard-*-of-2.csv >/dev/null 2>"$T/err" && cmp -s "$T/rs.csv" "$T/full.csv" \
+        && ok || bad "resumed shard merge differs: $(cat "$T/err")"
+else
+    echo "cli.sh: note: the shard finished before SIGINT; shard resume test skipped" >&2
+fi
 
 # A finished CSV is never overwritten by accident.
 expect 2 "exists: choose another --out, or add --overwrite" sweep $S --out "$T/a.csv"

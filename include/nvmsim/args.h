@@ -4,21 +4,29 @@
 
 #include "nvmsim/common.h"
 
-enum { NVM_CMD_TRAIN = 1, NVM_CMD_EVAL = 2, NVM_CMD_SWEEP = 4, NVM_CMD_INFO = 8, NVM_CMD_BENCH = 16 };
+enum {
+    NVM_CMD_TRAIN = 1, NVM_CMD_EVAL = 2, NVM_CMD_SWEEP = 4, NVM_CMD_INFO = 8, NVM_CMD_BENCH = 16,
+    NVM_CMD_MERGE = 32
+};
 
-#define NVM_MAX_FLAGS 40
+#define NVM_MAX_FLAGS 48
+#define NVM_MAX_POS 100000
 
 typedef struct {
     int cmd;                           /* one NVM_CMD_* */
     const char *cmd_name;
     const char *val[NVM_MAX_FLAGS];    /* value given for each flag of the table, or NULL */
     int help;                          /* -h/--help was given */
+    char **pos;                        /* arguments that are not flags (merge only: its shard files) */
+    int n_pos;
 } nvm_args;
 
 /* Parses argv[first..argc) for command cmd. Unknown flags, flags of other commands, repeats and
  * missing values are usage errors. */
 int nvm_args_parse(nvm_args *a, int cmd, const char *cmd_name, int argc, char **argv, int first,
                    nvm_err *e);
+/* Frees what parsing allocated (merge's list of files). */
+void nvm_args_free(nvm_args *a);
 /* Value of a flag ("--epochs"), or NULL when not given. */
 const char *nvm_arg(const nvm_args *a, const char *flag);
 

@@ -26,6 +26,9 @@ int nvm_check_name(const char *flag, const char *s, nvm_err *e);
 /* The candidate within a few edits of s (a typo of it), or NULL. */
 const char *nvm_nearest(const char *s, const char *const *cands, int n);
 
+/* "K/N" with 0 <= K < N: a shard of a sweep. */
+int nvm_parse_shard(const char *s, int *k, int *n, nvm_err *e);
+
 /* Shortest decimal that reads back as exactly v ("0.05", "1", "0.15"). */
 void nvm_format_double(double v, char out[32]);
 

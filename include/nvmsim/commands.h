@@ -10,5 +10,6 @@ int nvm_cmd_train(const nvm_args *a, nvm_err *e);
 int nvm_cmd_eval(const nvm_args *a, nvm_err *e);
 int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e);
 int nvm_cmd_info(const nvm_args *a, nvm_err *e);
+int nvm_cmd_merge(int argc, char **argv, const nvm_args *a, nvm_err *e);
 
 #endif

@@ -12,6 +12,10 @@
 #include "nvmsim/noise.h"
 #include "nvmsim/train.h"
 
+/* The CSV's columns; a shard's rows lead with two more (see nvm_sweep_cfg.shard_n). */
+#define NVM_CSV_HEADER "net,dataset,n_fe,n_d,detector,noise,alpha,base,chip,acc_clean,acc_degraded,acc_retrained"
+#define NVM_SHARD_COLUMNS "cell,tag,"
+
 typedef struct {
     const char *net;            /* "mlp2" | "mlp3" | "cnn" | "custom" */
     const char *spec;           /* --arch layer spec (NULL: the named network's) */
@@ -32,8 +36,14 @@ typedef struct {
     nvm_train_opts train;       /* base network */
     nvm_train_opts retrain;     /* detector */
     const nvm_model *model;     /* use this base network instead of training (then n_nfe = bases = 1) */
-    const char *out;            /* CSV path; rows go to out.part, renamed to out when complete; trained
-                                 * base networks are kept beside it (nvm_base_path) */
+    const char *out;            /* the sweep's CSV path: trained base networks are kept beside it
+                                 * (nvm_base_path) */
+    const char *csv;            /* where this run's rows go (out, or a shard's file); into csv.part,
+                                 * renamed to csv when complete */
+    const char *grid;           /* fingerprint of the grid (tags shard rows) */
+    int shard_k, shard_n;       /* shard_n > 0: compute only cells with global index ≡ shard_k (mod
+                                 * shard_n); rows are "cell,tag," + the row, tag = nvm_shard_tag */
+    int train_only;             /* train (or find) the base networks, save them, compute no cell */
     int progress;               /* progress lines on stderr */
     int resume;                 /* continue out.part of an interrupted run (same grid) */
     volatile sig_atomic_t *stop;/* set by a signal handler: finish running cells, start no more */
@@ -47,6 +57,7 @@ typedef struct {
     double *acc_retrained;      /* same layout */
     double fe_mac_share;        /* share of multiply-accumulates in the feature extractor (first N_FE) */
     double train_seconds, cell_seconds;
+    long cells;                 /* cells in the whole grid (all shards) */
 } nvm_sweep_stats;
 
 /* Runs the grid. Returns NVM_EINTR (with the finished rows kept in out.part) if cfg->stop was set.
@@ -55,6 +66,10 @@ typedef struct {
 int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_dataset *test,
               nvm_pool *pool, nvm_isa isa, nvm_sweep_stats *stats, nvm_err *e);
 void nvm_sweep_stats_free(nvm_sweep_stats *s);
+
+/* The merge's check that a shard row belongs to the grid: 16 hex digits of a hash of grid and row (the
+ * row as in the final CSV, with its newline). */
+void nvm_shard_tag(const char *grid, const char *row, char out[17]);
 
 /* Where a sweep writing `out` keeps base network `base` of width nfe: out.n<nfe>.b<base>.nvm. */
 void nvm_base_path(const char *out, int nfe, int base, char path[4200]);

@@ -34,7 +34,7 @@ static void grid_fingerprint(const nvm_sweep_cfg *c, const nvm_session *s, const
         data = nvm_fnv1a(data, s->files[i].sha256, strlen(s->files[i].sha256));
     const nvm_train_opts *t = &c->train, *r = &c->retrain;
     snprintf(out, 1024,
-             "net=%s arch=%s nfe=%d@%016llx nd=%d@%016llx detector=%s noise=%d@%016llx alpha=%d@%016llx "
+             "v=" NVMSIM_VERSION " net=%s arch=%s nfe=%d@%016llx nd=%d@%016llx detector=%s noise=%d@%016llx alpha=%d@%016llx "
              "runs=%d bases=%d seed=%llu biases=%d train=%d/%d/%d/%.17g/%.17g retrain=%d/%d/%d/%.17g/%.17g "
              "data=%s:%d/%d@%016llx model=%016llx",
              c->net, c->spec ? c->spec : "-", c->n_nfe,
@@ -67,15 +67,18 @@ static int check_model_flags(const nvm_args *a, const nvm_model *m, const char *
 
 /* Outputs: never replace finished work, never drop an interrupted run's rows unasked, fail now rather
  * than after the work if a file cannot be written. */
-static int check_outputs(const nvm_args *a, const char *out, nvm_err *e)
+static int check_outputs(const nvm_args *a, const char *out, int train_only, nvm_err *e)
 {
     int rc, resume = nvm_arg(a, "--resume") != NULL, overwrite = nvm_arg(a, "--overwrite") != NULL;
-    char part[4200];
+    char part[4400];
     snprintf(part, sizeof part, "%s.part", out);
     if (resume && overwrite)
         return nvm_fail(e, NVM_EUSAGE, "--resume continues %s, --overwrite starts again: give one of them", part);
     if ((rc = nvm_check_out("--out", out, e)))
         return rc;
+    if (train_only)   /* writes only base networks, which it reuses or replaces as they match */
+        return resume || overwrite ? nvm_fail(e, NVM_EUSAGE, "--train-only writes no CSV: drop %s",
+                                              resume ? "--resume" : "--overwrite") : NVM_OK;
     if (!resume && !overwrite && access(out, F_OK) == 0)
         return nvm_fail(e, NVM_EUSAGE, "%s exists: choose another --out, or add --overwrite to replace it", out);
     if (!resume && !overwrite && access(part, F_OK) == 0)
@@ -93,7 +96,7 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     double *alphas = NULL;
     nvm_noise *noises = NULL;
     nvm_model model = {0};
-    char out[4096], side[4200];
+    char out[4096], csv[4200], side[4300];
     nvm_session s = {0};
     const char *det = nvm_arg(a, "--detector") ? nvm_arg(a, "--detector") : "last";
     const char *mpath = nvm_arg(a, "--model");
@@ -113,7 +116,19 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     snprintf(out, sizeof out, "%s", nvm_arg(a, "--out") ? nvm_arg(a, "--out") : "");
     if (!*out)
         snprintf(out, sizeof out, "%s.csv", cfg.net);
-    snprintf(side, sizeof side, "%s.json", out);
+    cfg.train_only = nvm_arg(a, "--train-only") != NULL;
+    if (nvm_arg(a, "--shard") && (rc = nvm_parse_shard(nvm_arg(a, "--shard"), &cfg.shard_k, &cfg.shard_n, e)))
+        goto done;
+    if (cfg.train_only && (cfg.model || cfg.shard_n)) {
+        rc = nvm_fail(e, NVM_EUSAGE, "--train-only trains the base networks: drop %s",
+                      cfg.model ? "--model (it is trained already)" : "--shard");
+        goto done;
+    }
+    if (cfg.shard_n)
+        snprintf(csv, sizeof csv, "%s.shard-%d-of-%d.csv", out, cfg.shard_k, cfg.shard_n);
+    else
+        snprintf(csv, sizeof csv, "%s", out);
+    snprintf(side, sizeof side, "%s.json", csv);
     if ((rc = nvm_parse_int_list("--nfe", nvm_arg(a, "--nfe") ? nvm_arg(a, "--nfe") : "100", 1, 100000,
                                  &nfe, &cfg.n_nfe, e)) ||
         (rc = nvm_parse_int_list("--nd", nvm_arg(a, "--nd") ? nvm_arg(a, "--nd") : "0", 0, 100000, &nd,
@@ -143,7 +158,7 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
         rc = nvm_fail(e, NVM_EUSAGE, "--nd sets the size of a new detector; add --detector new");
         goto done;
     }
-    if ((rc = check_outputs(a, out, e)))
+    if ((rc = check_outputs(a, csv, cfg.train_only, e)))
         goto done;
     if (!cfg.model) {   /* a bad spec fails now, not after the data is read (formats fix the input shape) */
         nvm_arch probe;
@@ -169,28 +184,39 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     cfg.alphas = alphas;
     cfg.noises = noises;
     cfg.out = out;
+    cfg.csv = csv;
     cfg.progress = isatty(STDERR_FILENO);
     cfg.resume = nvm_arg(a, "--resume") != NULL;
     char grid[1024];
     grid_fingerprint(&cfg, &s, &model, grid);
+    cfg.grid = grid;
     nvm_sweep_stats st = {0};
+    st.cells = (long)cfg.n_nfe * cfg.bases * cfg.runs * cfg.n_noise * cfg.n_alpha;
     nvm_run_info run = {argc, argv, s.files, s.n_files, s.threads, nvm_isa_name(s.isa), 0, "running",
                         grid};
     /* The sidecar is written first too, so an interrupted run records what it was (for --resume). */
     if ((cfg.resume && (rc = nvm_sidecar_check_grid(side, grid, e))) ||
-        (rc = nvm_sidecar_write(side, &cfg, &st, &run, e)))
+        (!cfg.train_only && (rc = nvm_sidecar_write(side, &cfg, &st, &run, e))))
         goto done;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     rc = nvm_sweep(&cfg, &s.train, &s.test, s.pool, s.isa, &st, e);
-    if (rc == NVM_OK || rc == NVM_EINTR) {
+    if (cfg.train_only) {
+        if (rc == NVM_OK) {
+            char first[4200];
+            nvm_base_path(out, nfe[0], 0, first);
+            printf("base networks ready (%d) beside %s, e.g. %s (training %.1f s); shards and sweeps with "
+                   "--out %s load them\n", cfg.n_nfe * cfg.bases, out, first, st.train_seconds, out);
+        }
+    } else if (rc == NVM_OK || rc == NVM_EINTR) {
         run.wall_seconds = nvm_now() - t0;
         run.status = rc == NVM_OK ? "complete" : "interrupted";
         nvm_err e2;
         int rc2 = nvm_sidecar_write(side, &cfg, &st, &run, &e2);
         if (rc == NVM_OK) {
-            nvm_sweep_summary(&cfg, &st, stdout);
-            printf("\nwrote %s (%d row%s) and %s in %.1f s (training %.1f s, cells %.1f s, %d thread%s)\n", out,
+            if (!cfg.shard_n)   /* a shard's means cover only its cells: the merge has the whole */
+                nvm_sweep_summary(&cfg, &st, stdout);
+            printf("\nwrote %s (%d row%s) and %s in %.1f s (training %.1f s, cells %.1f s, %d thread%s)\n", csv,
                    st.rows, st.rows == 1 ? "" : "s", side, nvm_now() - t0, st.train_seconds, st.cell_seconds,
                    s.threads, s.threads == 1 ? "" : "s");
             if (rc2 != NVM_OK) {

@@ -108,6 +108,9 @@ int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_swee
     out(&b, "  \"acc_clean\": ");
     json_doubles(&b, st->acc_clean, st->acc_clean ? cfg->n_nfe * cfg->bases : 0);
     out(&b, ",\n  \"rows\": %d,\n", st->rows);
+    if (cfg->shard_n > 0)
+        out(&b, "  \"shard\": \"%d/%d\",\n", cfg->shard_k, cfg->shard_n);
+    out(&b, "  \"cells\": %ld,\n  \"rows_per_cell\": %d,\n", st->cells, cfg->n_nd);
     out(&b, "  \"train_seconds\": %.3f,\n  \"cell_seconds\": %.3f,\n  \"wall_seconds\": %.3f\n}\n",
         st->train_seconds, st->cell_seconds, run->wall_seconds);
     if (b.oom) {
@@ -144,4 +147,37 @@ int nvm_sidecar_check_grid(const char *path, const char *grid, nvm_err *e)
         return nvm_fail(e, NVM_EUSAGE, "--resume: the sweep in %s was started with other settings (its "
                         "\"grid\" differs); use the same flags, or drop --resume to start over", path);
     return NVM_OK;
+}
+
+int nvm_sidecar_write_merged(const char *path, int argc, char **argv, const char *grid,
+                             const char *const *shards, int n, long rows, long cells, double wall,
+                             double train, double cell, const char *shard0, nvm_err *e)
+{
+    sbuf b = {0};
+    out(&b, "{\n  \"nvmsim_version\": \"%s\",\n  \"command\": [", NVMSIM_VERSION);
+    for (int i = 0; i < argc; i++) {
+        out(&b, "%s", i ? ", " : "");
+        json_str(&b, argv[i]);
+    }
+    out(&b, "],\n  \"status\": \"complete\",\n  \"grid\": ");
+    json_str(&b, grid);
+    out(&b, ",\n  \"merged_from\": [");
+    for (int i = 0; i < n; i++) {
+        out(&b, "%s", i ? ", " : "");
+        json_str(&b, shards[i]);
+    }
+    out(&b, "],\n  \"rows\": %ld,\n  \"cells\": %ld,\n", rows, cells);
+    out(&b, "  \"train_seconds\": %.3f,\n  \"cell_seconds\": %.3f,\n  \"wall_seconds\": %.3f,\n", train, cell,
+        wall);
+    size_t len = strlen(shard0);
+    while (len && (shard0[len - 1] == '\n' || shard0[len - 1] == ' '))
+        len--;
+    out(&b, "  \"shard_0\": %.*s\n}\n", (int)len, shard0);
+    if (b.oom) {
+        free(b.p);
+        return nvm_fail(e, NVM_ERUNTIME, "%s: out of memory", path);
+    }
+    int rc = nvm_write_atomic(path, b.p, b.n, e);
+    free(b.p);
+    return rc;
 }

@@ -15,7 +15,7 @@
 #include "nvmsim/noise.h"
 #include "nvmsim/report.h"
 
-#define CSV_HEADER "net,dataset,n_fe,n_d,detector,noise,alpha,base,chip,acc_clean,acc_degraded,acc_retrained"
+#define CSV_HEADER NVM_CSV_HEADER
 
 /* Scratch of one pool worker, sized once per base network. */
 typedef struct {
@@ -32,6 +32,7 @@ typedef struct {
     const nvm_arch *arch;
     const float *params;
     int nfe_i, base, cells;
+    long grp0;                   /* global index of this base network's cell 0 (for shards) */
     int first;                   /* cells before it were kept from an interrupted run */
     double acc_clean;
     worker *workers;
@@ -138,6 +139,19 @@ static int run_cell(grid *g, worker *w, int cell, nvm_err *e)
     return rc;
 }
 
+/* A shard computes the cells whose global index is K mod N (all of them without --shard): every shard
+ * gets a share of every α, noise model and chip, whatever N is. */
+static int member(const nvm_sweep_cfg *cfg, long global)
+{
+    return cfg->shard_n <= 1 || global % cfg->shard_n == cfg->shard_k;
+}
+
+void nvm_shard_tag(const char *fingerprint, const char *row, char out[17])
+{
+    uint64_t h = nvm_fnv1a(nvm_fnv1a(NVM_FNV0, fingerprint, strlen(fingerprint) + 1), row, strlen(row));
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
 /* Writes the rows of every finished cell at the head of the queue. Caller holds g->lock. */
 static void flush_rows(grid *g)
 {
@@ -146,6 +160,8 @@ static void flush_rows(grid *g)
         const int per_chip = cfg->n_noise * cfg->n_alpha;
         int cell = g->next_write++, chip = cell / per_chip, ni = cell % per_chip / cfg->n_alpha,
             ai = cell % cfg->n_alpha;
+        if (!member(cfg, g->grp0 + cell))
+            continue;
         char alpha[32], noise[16], line[512];
         nvm_format_double(cfg->alphas[ai], alpha);
         nvm_noise_name(&cfg->noises[ni], noise);
@@ -155,7 +171,15 @@ static void flush_rows(grid *g)
             snprintf(line, sizeof line, "%s,%s,%d,%d,%s,%s,%s,%d,%d,%.6f,%.6f,%.6f\n", cfg->net,
                      cfg->dataset, nvm_arch_features(g->arch), nd, cfg->detector_new ? "new" : "last",
                      noise, alpha, g->base, chip, g->acc_clean, g->acc_deg[cell], ret);
-            if ((g->rc = nvm_csv_write(g->csv, line, &g->err)) != NVM_OK)
+            if (cfg->shard_n > 0) {   /* shard rows carry their global cell and a tag for the merge */
+                char tagged[600], tag[17];
+                nvm_shard_tag(cfg->grid, line, tag);
+                snprintf(tagged, sizeof tagged, "%ld,%s,%s", g->grp0 + cell, tag, line);
+                g->rc = nvm_csv_write(g->csv, tagged, &g->err);
+            } else {
+                g->rc = nvm_csv_write(g->csv, line, &g->err);
+            }
+            if (g->rc != NVM_OK)
                 return;
             size_t s = (((size_t)g->nfe_i * cfg->n_nd + k) * cfg->n_noise + ni) * cfg->n_alpha + ai;
             g->stats->acc_degraded[s] += g->acc_deg[cell] / (cfg->bases * cfg->runs);
@@ -170,8 +194,13 @@ static void cell_task(void *ctx, int cell, int worker_id)
     grid *g = ctx;
     pthread_mutex_lock(&g->lock);
     int skip = cell < g->first || g->rc != NVM_OK || (g->cfg->stop && *g->cfg->stop);
+    int mine = member(g->cfg, g->grp0 + cell);
+    if (!skip && !mine) {   /* another shard's: nothing to compute, nothing to write */
+        g->done[cell] = 1;
+        flush_rows(g);
+    }
     pthread_mutex_unlock(&g->lock);
-    if (skip)
+    if (skip || !mine)
         return;
     nvm_err e;
     int rc = run_cell(g, &g->workers[worker_id], cell, &e);
@@ -204,9 +233,10 @@ static int absorb_rows(const nvm_sweep_cfg *cfg, nvm_sweep_stats *st, const char
                        int cells, nvm_err *e)
 {
     const char *p = text;
+    const int skip = cfg->shard_n > 0 ? 11 : 9;   /* to acc_clean (shard rows lead with cell, tag) */
     for (long r = 0; r < n_rows; r++) {
         double v[3];
-        for (int f = 0; f < 9 && p; f++) {   /* skip to acc_clean, the 10th column */
+        for (int f = 0; f < skip && p; f++) {
             const char *comma = strchr(p, ',');
             p = comma ? comma + 1 : NULL;
         }
@@ -217,7 +247,10 @@ static int absorb_rows(const nvm_sweep_cfg *cfg, nvm_sweep_stats *st, const char
         }
         if (!p || end[0] != '\n')
             return nvm_fail(e, NVM_EDATA, "%s.part: row %ld is not a complete sweep row", cfg->out, r + 2);
-        long cell = r / cfg->n_nd, grp = cell / cells;
+        long cell = r / cfg->n_nd;
+        if (cfg->shard_n > 0)   /* the i-th cell of shard K is global cell K + i·N */
+            cell = cfg->shard_k + cell * cfg->shard_n;
+        long grp = cell / cells;
         int k = (int)(r % cfg->n_nd), local = (int)(cell % cells);
         int ni = local % (cfg->n_noise * cfg->n_alpha) / cfg->n_alpha, ai = local % cfg->n_alpha;
         int fi = (int)(grp / cfg->bases);
@@ -323,8 +356,10 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
         rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
         goto out;
     }
-    if (cfg->resume) {
-        rc = nvm_csv_resume(&csv, cfg->out, CSV_HEADER, cfg->n_nd, &kept, &kept_rows, e);
+    char header[256];
+    snprintf(header, sizeof header, "%s%s", cfg->shard_n > 0 ? NVM_SHARD_COLUMNS : "", CSV_HEADER);
+    if (cfg->resume && !cfg->train_only) {
+        rc = nvm_csv_resume(&csv, cfg->csv, header, cfg->n_nd, &kept, &kept_rows, e);
         if (rc == NVM_OK && kept_rows > (long)cfg->n_nfe * cfg->bases * cells * cfg->n_nd)
             rc = nvm_fail(e, NVM_EDATA, "%s: more rows than this grid has", csv.part);
         if (rc == NVM_OK)
@@ -335,10 +370,14 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
             goto out;
         }
         cells_done = kept_rows / cfg->n_nd;
-    } else if ((rc = nvm_csv_open(&csv, cfg->out, CSV_HEADER, e)) != NVM_OK) {
+    } else if (!cfg->train_only && (rc = nvm_csv_open(&csv, cfg->csv, header, e)) != NVM_OK) {
         goto out;
     }
-    const long resumed = cells_done;
+    /* Cells with a global index below `resumed` are done (kept) or another shard's. */
+    const long resumed = cfg->shard_n > 0 ? (cells_done ? cfg->shard_k + (cells_done - 1) * cfg->shard_n + 1 : 0)
+                                          : cells_done;
+    const long total = stats->cells = (long)cfg->n_nfe * cfg->bases * cells, mine = cfg->shard_n > 0 ?
+        (total - cfg->shard_k + cfg->shard_n - 1) / cfg->shard_n : total;
     pthread_mutex_init(&g.lock, NULL);
     g.csv = &csv;
     g.prog = &prog;
@@ -346,7 +385,7 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
     g.cells_done = &cells_done;
     char label[96];
     snprintf(label, sizeof label, "sweep %s: cells", cfg->net);
-    nvm_progress_start(&prog, cfg->progress, label, (long)cfg->n_nfe * cfg->bases * cells);
+    nvm_progress_start(&prog, cfg->progress && !cfg->train_only, label, mine);
     for (int fi = 0; fi < cfg->n_nfe && rc == NVM_OK; fi++) {
         if ((long)(fi + 1) * cfg->bases * cells <= resumed)   /* all of this N_FE was kept */
             continue;
@@ -371,8 +410,15 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
                 rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for %d workers' feature caches", nw);
         for (int b = 0; b < cfg->bases && rc == NVM_OK; b++) {
             const long grp0 = ((long)fi * cfg->bases + b) * cells;   /* global index of its cell 0 */
+            g.grp0 = grp0;
             if (grp0 + cells <= resumed)
                 continue;
+            if (cfg->shard_n > 1 && !cfg->train_only) {   /* skip a base network with no cell of this shard */
+                long lo = grp0 > resumed ? grp0 : resumed;
+                long next = lo + ((cfg->shard_k - lo % cfg->shard_n) + cfg->shard_n) % cfg->shard_n;
+                if (next >= grp0 + cells)
+                    continue;
+            }
             if (cfg->stop && *cfg->stop)
                 break;
             double t0 = nvm_now();
@@ -389,6 +435,8 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
                 clean_accuracy(&a, params, test, &g.workers[0], cx);
             if (trained && (rc = save_base(cfg, &a, params, cfg->nfe[fi], b, g.acc_clean, e)) != NVM_OK)
                 break;
+            if (cfg->train_only)
+                continue;
             g.first = g.next_write = resumed > grp0 ? (int)(resumed - grp0) : 0;
             memset(g.done, 0, (size_t)cells);
             memset(g.done, 1, (size_t)g.first);
@@ -406,7 +454,9 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
     pthread_mutex_destroy(&g.lock);
     if (rc == NVM_OK && cfg->stop && *cfg->stop)
         rc = NVM_EINTR;
-    if (rc == NVM_OK)
+    if (cfg->train_only)
+        ;   /* no CSV */
+    else if (rc == NVM_OK)
         rc = nvm_csv_finish(&csv, e);
     else
         nvm_csv_abandon(&csv);
