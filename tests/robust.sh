@@ -86,7 +86,7 @@ data_cases() {
         read -r f <"$d/broken"
         ALSO=$d
         expect 3 "$f" info --dataset cifar10 --data "$d"
-        expect 3 "$f" sweep --net cnn --arch c2-p-f10 --epochs 1 --alpha 0 --data "$d" --out "$O/c.csv"
+        expect 3 "$f" sweep --arch c2-p-f10 --epochs 1 --alpha 0 --data "$d" --out "$O/c.csv"
     done
     ALSO=
 }
