@@ -28,6 +28,9 @@
 #define LLVMFuzzerTestOneInput fuzz_one_range
 #include "fuzz/fuzz_range.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_one_shard
+#include "fuzz/fuzz_shard.c"
+#undef LLVMFuzzerTestOneInput
 
 #include "check.h"
 
@@ -36,7 +39,7 @@ static const struct {
     int (*one)(const uint8_t *, size_t);
 } TARGETS[] = {{"arch", fuzz_one_arch},   {"cifar", fuzz_one_cifar}, {"gunzip", fuzz_one_gunzip},
                {"idx", fuzz_one_idx},     {"model", fuzz_one_model}, {"noise", fuzz_one_noise},
-               {"range", fuzz_one_range}};
+               {"range", fuzz_one_range}, {"shard", fuzz_one_shard}};
 
 /* Runs every regular file in dir through one; returns how many there were (-1: no such directory). */
 static int replay(const char *dir, int (*one)(const uint8_t *, size_t))

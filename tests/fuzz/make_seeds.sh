@@ -8,7 +8,7 @@ C=$(cd "$(dirname "$0")" && pwd)/corpus
 T=$(mktemp -d /tmp/nvmsim-seeds-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 rm -rf "$C"
-mkdir -p "$C/gunzip" "$C/idx" "$C/cifar" "$C/model" "$C/arch" "$C/range" "$C/noise"
+mkdir -p "$C/gunzip" "$C/idx" "$C/cifar" "$C/model" "$C/arch" "$C/range" "$C/noise" "$C/shard"
 
 # Deterministic bytes: N bytes of an LCG (incompressible enough for gzip to pick stored blocks).
 lcg_bytes() { awk -v n="$1" 'BEGIN { x = 12345; for (i = 0; i < n; i++) { x = (x * 1103515245 + 12345) % 2147483648; printf "%c", int(x / 8388608) } }' LC_ALL=C; }
@@ -86,4 +86,12 @@ printf 'gauss' >"$C/noise/gauss"
 printf 'quant:1,quant:8,gauss' >"$C/noise/list"
 printf 'quant:9' >"$C/noise/bad-bits"
 printf 'quant:,gauss,' >"$C/noise/empty-parts"
+# shard: K/N byte (64 + K: shard K of 2), a shard's sidecar, NUL, the shard CSV (as `sweep --shard` writes).
+for k in 0 1; do
+    "$NVMSIM" sweep --data "$T/syn" --nfe 8 --epochs 1 --alpha 0,1 --runs 2 --retrain-epochs 1 --out "$T/fz.csv" \
+        --shard $k/2 >/dev/null
+    { printf "\\$(printf %03o $((64 + k)))"; cat "$T/fz.csv.shard-$k-of-2.csv.json"; printf '\000'
+      cat "$T/fz.csv.shard-$k-of-2.csv"; } >"$C/shard/seed-$k"
+done
+
 echo "seeds written to $C: $(find "$C" -type f | wc -l) files, $(du -sk "$C" | cut -f1) KB"
