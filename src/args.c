@@ -225,9 +225,9 @@ static const char *EXAMPLES[] = {
     [NVM_CMD_EVAL] = "  nvmsim eval --model mlp3.nvm --alpha 0.5 --chip 3\n"
                      "  nvmsim eval --model mlp3.nvm --alpha 0:1:0.25 --noise gauss,quant:3 --retrain\n",
     [NVM_CMD_SWEEP] = "  nvmsim sweep --net mlp2 --alpha 0:1:0.05\n"
-                      "  nvmsim sweep --net mlp3 --nfe 10,20,50,100,200 --runs 100 --out mlp3-100chips.csv\n"
+                      "  nvmsim sweep --net mlp3 --nfe 10,20,50,100,200 --runs 10 --out mlp3-10chips.csv\n"
                       "  nvmsim sweep --net mlp2 --nfe 100 --detector new --nd 0,100 --alpha 0,0.5,1 --out det.csv\n"
-                      "  nvmsim sweep --arch 'c32-p-c64|p-c64-f64-f10' --alpha 0:1:0.25 --runs 2 --out split.csv\n",
+                      "  nvmsim sweep --arch 'c32-p-c64|p-c64-f64-f10' --epochs 4 --alpha 0:1:0.25 --runs 2 --out split.csv\n",
     [NVM_CMD_BENCH] = "  nvmsim bench --net cnn --batch 64 --optim adam --threads 2\n",
     [NVM_CMD_MERGE] = "  nvmsim sweep --net mlp2 --runs 4 --out s.csv --shard 0/2\n"
                       "  nvmsim sweep --net mlp2 --runs 4 --out s.csv --shard 1/2\n"
