@@ -78,7 +78,7 @@ static void pcm_statistics(void)
         const double mu = nvm_pcm_nu_mean(gt), sd = nvm_pcm_nu_sd(gt), t = 1e4;
         const double L = log((t + NVM_PCM_T0) / NVM_PCM_T0), S = nvm_pcm_flicker_t(t);
         acc gp1 = {0}, gp2 = {0}, nu1 = {0}, nu2 = {0}, dr = {0}, f1 = {0}, f2 = {0};
-        int exact0 = 1;
+        int exact0 = 1, exact = 1;
         for (int i = 0; i < PER_BIN; i++) {
             uint64_t dev = (uint64_t)k * PER_BIN + (uint64_t)i;
             nvm_pcm_xi xi = nvm_pcm_draw(&chip, dev);
@@ -88,6 +88,16 @@ static void pcm_statistics(void)
             acc_add(&gp2, st.g_prog * st.g_prog);
             acc_add(&nu1, st.nu);
             acc_add(&nu2, st.nu * st.nu);
+            /* Each stage is its formula with this device's own draws (where no clamp at 0 acts). */
+            if (st.g_prog > 0)
+                exact &= fabs((st.g_prog - gt) / sp - xi.prog) < 1e-9 * (1 + fabs(xi.prog));
+            exact &= st.nu == fabs(mu + sd * xi.drift);
+            exact &= fabs(st.g_drift - st.g_prog * pow((t + NVM_PCM_T0) / NVM_PCM_T0, -st.nu)) <=
+                     1e-12 * (1 + st.g_prog);
+            if (st.g > 0 && st.g_drift > 0) {
+                double z = (st.g - st.g_drift) / (st.g_drift * nvm_pcm_q(st.g_prog) * S);
+                exact &= fabs(z - xi.flicker) < 1e-6 * (1 + fabs(xi.flicker));
+            }
             nvm_pcm_device(gt, 0.0, t, &xi, &s0);   /* α = 0: programmed exactly */
             exact0 &= s0.g_prog == gt;
             if (gt > 0) {
@@ -98,6 +108,7 @@ static void pcm_statistics(void)
             }
         }
         CHECK(exact0);
+        CHECK(exact);
         /* Programming noise: G_p = max(0, G_T + σ_prog·ξ) (idle device: G_T = 0, σ_prog > 0). */
         CHECK_MEAN(gp1, clamped_m1(gt, sp));
         CHECK_MEAN(gp2, clamped_m2(gt, sp));
@@ -118,7 +129,10 @@ static void pcm_statistics(void)
     CHECK_NEAR(nvm_pcm_nu_sd(0.0), 0.045, 1e-12);
     CHECK_NEAR(nvm_pcm_nu_mean(0.1 * NVM_DEV_GMAX), -0.0155 * log(0.1) + 0.0244, 1e-12);
     CHECK_NEAR(nvm_pcm_nu_sd(0.1 * NVM_DEV_GMAX), -0.0125 * log(0.1) - 0.0059, 1e-12);
+    CHECK_NEAR(nvm_pcm_prog_sigma(0.5 * NVM_DEV_GMAX), 0.26348 + 1.9650 * 0.5 - 1.1731 * 0.25, 1e-12);
     CHECK_NEAR(nvm_pcm_q(NVM_DEV_GMAX), 0.0088, 1e-12);
+    CHECK_NEAR(nvm_pcm_q(0.3 * NVM_DEV_GMAX), 0.0088 / pow(0.3, 0.65), 1e-12);
+    CHECK_NEAR(nvm_pcm_flicker_t(1e4), sqrt(log((1e4 + 20 + 250e-9) / 500e-9)), 1e-12);
     CHECK_NEAR(nvm_pcm_q(0.0), 0.2, 1e-12);
     CHECK_NEAR(nvm_pcm_flicker_t(0.0), sqrt(log((20 + 250e-9) / 500e-9)), 1e-12);
     /* Drift at t = 0 is none; G_d at large t is below G_p. */
