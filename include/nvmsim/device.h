@@ -8,7 +8,15 @@
  * with the realised weight (G+ - G-)/s. Every random draw is a counter-based stream keyed by
  * (seed, purpose, base network, chip) at the device index 2·i (G+) or 2·i + 1 (G-) of parameter i, so a
  * chip is the same whatever else runs, and the same draws serve every α, time, fault rate and model
- * (common random numbers: smooth curves, meaningful paired differences). */
+ * (common random numbers: smooth curves, meaningful paired differences).
+ *
+ * One chip condition, end to end (all functions pure; no state, no allocation):
+ *   nvm_device_calibrate(a, clean, train_x, n, &w, cx, &cal);        once per base network (DAC/ADC)
+ *   nvm_device_realise(a, clean, chip_params, &d, &chip);            the block at time d.time
+ *   nvm_device_drift_comp(a, clean, chip_params, scratch, &d, &chip, c);   only if d.drift_comp
+ *   nvm_device_analog(a, clean, &d, &chip, &cal, d.drift_comp ? c : NULL, &an);
+ *   an.pass = 0; nvm_run_layers_an(a, chip_params, 0, fe, train_x, n, features, &w, cx, &an, 0);
+ *   an.pass = 1; nvm_run_layers_an(... test_x ...);  (each pass over data reads fresh noise) */
 #ifndef NVMSIM_DEVICE_H
 #define NVMSIM_DEVICE_H
 
