@@ -193,12 +193,16 @@ void nvm_device_calibrate(const nvm_arch *a, const float *clean, const float *x,
 /* ---- read noise (read_noise.c) ---- */
 
 /* Adds read noise to y[B·P × N], the outputs of B samples with P array reads each (dense P = 1, conv
- * P = out_h·out_w) of inputs rows[B·P × K]: output o = p·N + j of sample b gets
- * std·‖x‖₂·ξ, ‖x‖₂ the norm of its read's row (with a 1 more when bias_row), ξ standard normal from s
- * at a counter of (layer, sample0 + b, o). Layer < 16, sample < 2^32, o < 2^28 (nvm_arch's cap).
- * rstd[B·P] is scratch. */
+ * P = out_h·out_w) of inputs rows[B·P × K]: output o = p·N + j of sample b gets std·‖x‖₂·ξ, ‖x‖₂ the
+ * norm of its read's row (with a 1 more when bias_row), ξ the normal o of the blocks of s that start at
+ * a counter of (layer, sample0 + b). Layer < 16, sample < 2^32, o < 2^28 (nvm_arch's cap). rstd[B·P]
+ * is scratch. */
 void nvm_read_noise_add(float *y, const float *rows, int B, int P, int K, int N, int bias_row,
                         float std, const nvm_stream *s, int layer, uint64_t sample0, float *rstd);
+/* z[0..n) = standard normals, four per Philox block of s starting at counter `block` (z[4k..4k+3]
+ * from block + k): Φ⁻¹ of 23-bit uniforms, |z| ≤ 5.3, Φ(z) within 1e-5 relative of its uniform's tail
+ * probability. Fast (vectorised), for read noise. */
+void nvm_read_normals(const nvm_stream *s, uint64_t block, float *z, int n);
 
 /* ---- global drift compensation (drift_comp.c) ---- */
 

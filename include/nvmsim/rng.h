@@ -18,8 +18,8 @@ typedef enum {
     NVM_RNG_PCM_1F = 8,    /* PCM accumulated 1/f noise ξ' (the same for every time t); sub = chip */
     NVM_RNG_FAULT = 9,     /* stuck-at fault draw u (faulty when u < rate); sub = chip */
     NVM_RNG_STUCK = 10,    /* stuck-at level draw v (stuck on when v < share); sub = chip */
-    NVM_RNG_READ = 11      /* read noise at inference; sub = chip · 256 + read pass, index packs
-                            * (layer, global sample, output) as in src/device/read_noise.c */
+    NVM_RNG_READ = 11      /* read noise at inference; sub = chip · 256 + read pass, counter packs
+                            * (layer, global sample, output / 4) as in src/device/read_noise.c */
 } nvm_rng_purpose;
 
 typedef struct {
@@ -37,9 +37,6 @@ void nvm_philox(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 double nvm_uniform(const nvm_stream *s, uint64_t index);
 /* Standard normal N(0,1) (Box-Muller on two 53-bit uniforms), the index-th value of the stream. */
 double nvm_normal(const nvm_stream *s, uint64_t index);
-/* Both Box-Muller normals of the index-th block: out[0] == nvm_normal(s, index), out[1] its sine twin
- * (independent of out[0]); half the Philox work per normal where many are needed. */
-void nvm_normal2(const nvm_stream *s, uint64_t index, double out[2]);
 /* perm[0..n) = a uniformly random permutation of 0..n-1 (Fisher-Yates driven by the stream). */
 void nvm_permutation(const nvm_stream *s, int *perm, int n);
 

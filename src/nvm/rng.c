@@ -62,15 +62,6 @@ double nvm_normal(const nvm_stream *s, uint64_t index)
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
-void nvm_normal2(const nvm_stream *s, uint64_t index, double out[2])
-{
-    uint32_t r[4];
-    block(s, index, r);
-    double u1 = 1.0 - u53(r[0], r[1]), u2 = u53(r[2], r[3]), rad = sqrt(-2.0 * log(u1));
-    out[0] = rad * cos(6.283185307179586 * u2);
-    out[1] = rad * sin(6.283185307179586 * u2);
-}
-
 void nvm_permutation(const nvm_stream *s, int *perm, int n)
 {
     for (int i = 0; i < n; i++)
