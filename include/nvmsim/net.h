@@ -92,15 +92,47 @@ typedef struct {
     float *grad[NVM_MAX_LAYERS + 1];  /* dLoss/d act[l] */
     float *col[NVM_MAX_LAYERS];       /* conv layers: im2col of their input, kept for the backward pass */
     float *dcol;                      /* conv backward: gradient of the largest col */
+    float *qin;                       /* analog layers: DAC-rounded input, the largest B·n_in of a layer */
+    float *rstd;                      /* analog layers: read-noise std per array read (B·out_h·out_w) */
 } nvm_work;
 
 int nvm_work_init(nvm_work *w, const nvm_arch *a, int max_batch);
 void nvm_work_free(nvm_work *w);
 
+/* How one dense or conv layer computes on an analog array: data only, filled by nvm_device_analog
+ * (nvmsim/device.h), where the physics lives. All zero = digital, and then the layer runs exactly the
+ * digital code. An analog layer computes, per array read (a dense sample, a conv output position):
+ *   x  -> DAC -> y = x·W (+ b if bias_on_array) -> + read noise -> ADC -> · out_scale (+ b if digital)
+ * then its activation. */
+typedef struct {
+    float read_std;      /* read-noise std per unit ‖x‖₂ of the read's input (√2·σ·g_max/s); 0 = none */
+    int bias_on_array;   /* the bias is one more array row: it is read with the weights (noise, ADC,
+                            scale) and its constant input 1 counts in ‖x‖₂; else it is added digitally */
+    int dac_bits;        /* inputs rounded to 2^bits levels, 0 = ideal */
+    int dac_signed;      /* levels span [-dac_max, dac_max]; else [0, dac_max] */
+    float dac_max;
+    int adc_bits;        /* outputs clipped to ±adc_max and rounded to 2^bits levels, 0 = ideal */
+    float adc_max;
+    float out_scale;     /* digital gain after the ADC (global drift compensation); 0 or 1 = none */
+} nvm_analog_layer;
+
+/* The analog descriptors of a network for one pass over some data. Read noise of output o of sample
+ * g (global index in the data set) in layer l is the normal drawn from `read` (sub | pass) at a counter
+ * made of (l, g, o), so it never depends on batch size or threads; another pass id reads anew. */
+typedef struct {
+    nvm_analog_layer layer[NVM_MAX_LAYERS];
+    nvm_stream read;     /* (seed, NVM_RNG_READ, base, chip·256) */
+    uint32_t pass;       /* read pass 0..255 (e.g. 0: training-set features, 1: test set) */
+} nvm_analog;
+
 /* Runs layers [first, last) on in (B rows, the input of layer first, read in place), leaving the
  * output of layer l in w->act[l+1]. */
 void nvm_forward(const nvm_arch *a, const float *params, nvm_work *w, const float *in, int first,
                  int last, int B, nvm_compute *cx);
+/* nvm_forward with analog layers: an may be NULL (= nvm_forward); in's rows are samples sample0,
+ * sample0 + 1, ... of their data set (they key the read noise). */
+void nvm_forward_an(const nvm_arch *a, const float *params, nvm_work *w, const float *in, int first,
+                    int last, int B, nvm_compute *cx, const nvm_analog *an, uint64_t sample0);
 /* Back-propagates w->grad[last] through layers [first, last), ADDING parameter gradients to grads
  * (same layout as params). Needs the forward pass on the same in; overwrites w->grad[first+1 .. last]. */
 void nvm_backward(const nvm_arch *a, const float *params, float *grads, nvm_work *w, const float *in,

@@ -11,7 +11,15 @@ typedef enum {
     NVM_RNG_SHUFFLE = 2,   /* base network epoch order; sub = epoch */
     NVM_RNG_DEGRADE = 3,   /* ε of a chip (Eq. 1); sub = chip */
     NVM_RNG_DET_INIT = 4,  /* fresh detector weights; sub = chip */
-    NVM_RNG_DET_SHUFFLE = 5 /* detector retraining epoch order; sub = chip · 65536 + epoch */
+    NVM_RNG_DET_SHUFFLE = 5, /* detector retraining epoch order; sub = chip · 65536 + epoch */
+    /* Device physics (src/device): one value per device, index = 2·parameter + (0: G+, 1: G-). */
+    NVM_RNG_PCM_PROG = 6,  /* PCM programming noise ξ; sub = chip */
+    NVM_RNG_PCM_DRIFT = 7, /* PCM drift exponent ξ; sub = chip */
+    NVM_RNG_PCM_1F = 8,    /* PCM accumulated 1/f noise ξ' (the same for every time t); sub = chip */
+    NVM_RNG_FAULT = 9,     /* stuck-at fault draw u (faulty when u < rate); sub = chip */
+    NVM_RNG_STUCK = 10,    /* stuck-at level draw v (stuck on when v < share); sub = chip */
+    NVM_RNG_READ = 11      /* read noise at inference; sub = chip · 256 + read pass, counter packs
+                            * (layer, global sample, output / 4) as in src/device/read_noise.c */
 } nvm_rng_purpose;
 
 typedef struct {

@@ -40,8 +40,17 @@ int nvm_eval_batch(const nvm_arch *a);
 void nvm_run_layers(const nvm_arch *a, const float *params, int first, int last, const float *x,
                     int n, float *out, nvm_work *w, nvm_compute *cx);
 
+/* The same with analog layers (an may be NULL); x's rows are samples sample0.. of their data set. */
+void nvm_run_layers_an(const nvm_arch *a, const float *params, int first, int last, const float *x,
+                       int n, float *out, nvm_work *w, nvm_compute *cx, const nvm_analog *an,
+                       uint64_t sample0);
+
 /* Fraction of x[n × in] (input of layer first) classified correctly by layers [first, n_layers). */
 double nvm_accuracy(const nvm_arch *a, const float *params, int first, const float *x,
                     const uint8_t *y, int n, nvm_work *w, nvm_compute *cx);
+/* The same with analog layers (an may be NULL); x's rows are samples sample0.. of their data set. */
+double nvm_accuracy_an(const nvm_arch *a, const float *params, int first, const float *x,
+                       const uint8_t *y, int n, nvm_work *w, nvm_compute *cx, const nvm_analog *an,
+                       uint64_t sample0);
 
 #endif

@@ -2,6 +2,7 @@
 #include <math.h>
 
 #include "layers.h"
+#include "nvmsim/device.h"
 
 /* tanh as a 13/6 rational function on [-7.905, 7.905] (the approximation Eigen uses): a few ulp from
  * libm's tanhf, branch-free so the loop vectorises (libm's tanhf was 40 % of a sweep cell). */
@@ -46,13 +47,72 @@ static void act_backward(nvm_act act, const float *y, float *dy, size_t n)
             dy[i] = y[i] > 0 ? dy[i] : 0;
 }
 
+/* Whether layer descriptor d changes anything; if not, the layer runs the digital code unchanged. */
+static int analog_on(const nvm_analog_layer *d)
+{
+    return d->dac_bits || d->adc_bits || d->read_std > 0 || (d->out_scale != 0 && d->out_scale != 1);
+}
+
+/* out[B × n_out] = the pre-activation output of dense or conv layer l (number l of the network) read
+ * from an analog array as descriptor d says (see net.h); the conversions and noise are the kernels of
+ * nvmsim/device.h. */
+static void analog_layer(const nvm_layer *L, int l, const nvm_analog *an, const float *Wt,
+                         const float *b, const float *in, float *out, int B, nvm_work *w,
+                         nvm_compute *cx, uint64_t sample0)
+{
+    const nvm_analog_layer *d = &an->layer[l];
+    const int scaled = d->out_scale != 0 && d->out_scale != 1;
+    if (d->dac_bits) {   /* before im2col, so a convolution's zero padding stays exactly 0 */
+        nvm_dac_quantize(in, w->qin, (size_t)B * L->n_in, d->dac_bits, d->dac_max, d->dac_signed);
+        in = w->qin;
+    }
+    const float *rows = in;   /* one row per array read: R reads of K inputs, N outputs each */
+    int P = 1, K = L->n_in, N = L->n_out;
+    if (L->kind == NVM_CONV) {
+        nvm_im2col(L, in, w->col[l], B);
+        rows = w->col[l], P = L->out_h * L->out_w, K = L->k * L->k * L->in_c, N = L->out_c;
+    }
+    const int R = B * P, late_bias = !d->bias_on_array && (d->adc_bits || scaled);
+    if (late_bias)   /* a digital bias joins after the ADC and the gain */
+        nvm_gemm(cx, 0, 0, R, N, K, rows, K, Wt, N, 0.0f, out, N);
+    else
+        nvm_dense_forward(rows, Wt, b, out, R, K, N, cx);
+    if (d->read_std > 0) {
+        nvm_stream s = an->read;
+        s.sub |= an->pass & 0xFFu;
+        nvm_read_noise_add(out, rows, B, P, K, N, d->bias_on_array, d->read_std, &s, l, sample0,
+                           w->rstd);
+    }
+    const size_t n = (size_t)R * N;
+    if (d->adc_bits)
+        nvm_adc_quantize(out, n, d->adc_bits, d->adc_max);
+    if (scaled)
+        for (size_t i = 0; i < n; i++)
+            out[i] *= d->out_scale;
+    if (late_bias)
+        for (int r = 0; r < R; r++)
+            for (int j = 0; j < N; j++)
+                out[(size_t)r * N + j] += b[j];
+}
+
 void nvm_forward(const nvm_arch *a, const float *params, nvm_work *w, const float *input, int first,
                  int last, int B, nvm_compute *cx)
+{
+    nvm_forward_an(a, params, w, input, first, last, B, cx, NULL, 0);
+}
+
+void nvm_forward_an(const nvm_arch *a, const float *params, nvm_work *w, const float *input, int first,
+                    int last, int B, nvm_compute *cx, const nvm_analog *an, uint64_t sample0)
 {
     for (int l = first; l < last; l++) {
         const nvm_layer *L = &a->layers[l];
         const float *Wt = params + L->w_off, *b = params + L->b_off, *in = l == first ? input : w->act[l];
         float *out = w->act[l + 1];
+        if (an && L->kind != NVM_POOL && analog_on(&an->layer[l])) {
+            analog_layer(L, l, an, Wt, b, in, out, B, w, cx, sample0);
+            act_forward(L->act, out, (size_t)B * L->n_out);
+            continue;
+        }
         switch (L->kind) {
         case NVM_DENSE:
             nvm_dense_forward(in, Wt, b, out, B, L->n_in, L->n_out, cx);

@@ -269,7 +269,7 @@ int nvm_work_init(nvm_work *w, const nvm_arch *a, int max_batch)
 {
     memset(w, 0, sizeof *w);
     w->max_batch = max_batch;
-    size_t max_col = 0;
+    size_t max_col = 0, max_in = 0, max_reads = 0;
     for (int l = 0; l <= a->n_layers; l++) {
         size_t n = (size_t)max_batch * (size_t)(l == 0 ? a->layers[0].n_in : a->layers[l - 1].n_out);
         w->act[l] = nvm_alloc_floats(n);
@@ -277,6 +277,11 @@ int nvm_work_init(nvm_work *w, const nvm_arch *a, int max_batch)
         if (!w->act[l] || !w->grad[l])
             goto fail;
         const nvm_layer *L = &a->layers[l];
+        if (l < a->n_layers && L->kind != NVM_POOL) {   /* scratch of an analog layer (forward.c) */
+            size_t in = (size_t)max_batch * L->n_in, reads = (size_t)max_batch * L->out_h * L->out_w;
+            max_in = in > max_in ? in : max_in;
+            max_reads = reads > max_reads ? reads : max_reads;
+        }
         if (l < a->n_layers && L->kind == NVM_CONV) {
             size_t col = (size_t)max_batch * L->out_h * L->out_w * L->k * L->k * L->in_c;
             max_col = col > max_col ? col : max_col;
@@ -285,6 +290,8 @@ int nvm_work_init(nvm_work *w, const nvm_arch *a, int max_batch)
         }
     }
     if (max_col && !(w->dcol = nvm_alloc_floats(max_col)))
+        goto fail;
+    if (!(w->qin = nvm_alloc_floats(max_in)) || !(w->rstd = nvm_alloc_floats(max_reads)))
         goto fail;
     return NVM_OK;
 fail:
@@ -301,5 +308,7 @@ void nvm_work_free(nvm_work *w)
             free(w->col[l]);
     }
     free(w->dcol);
+    free(w->qin);
+    free(w->rstd);
     memset(w, 0, sizeof *w);
 }

@@ -99,10 +99,18 @@ int nvm_eval_batch(const nvm_arch *a)
 void nvm_run_layers(const nvm_arch *a, const float *params, int first, int last, const float *x,
                     int n, float *out, nvm_work *w, nvm_compute *cx)
 {
+    nvm_run_layers_an(a, params, first, last, x, n, out, w, cx, NULL, 0);
+}
+
+void nvm_run_layers_an(const nvm_arch *a, const float *params, int first, int last, const float *x,
+                       int n, float *out, nvm_work *w, nvm_compute *cx, const nvm_analog *an,
+                       uint64_t sample0)
+{
     const int in = a->layers[first].n_in, width = a->layers[last - 1].n_out;
     for (int start = 0; start < n; start += w->max_batch) {
         int B = n - start < w->max_batch ? n - start : w->max_batch;
-        nvm_forward(a, params, w, x + (size_t)start * in, first, last, B, cx);
+        nvm_forward_an(a, params, w, x + (size_t)start * in, first, last, B, cx, an,
+                       sample0 + (uint64_t)start);
         memcpy(out + (size_t)start * width, w->act[last], (size_t)B * width * sizeof(float));
     }
 }
@@ -110,11 +118,19 @@ void nvm_run_layers(const nvm_arch *a, const float *params, int first, int last,
 double nvm_accuracy(const nvm_arch *a, const float *params, int first, const float *x,
                     const uint8_t *y, int n, nvm_work *w, nvm_compute *cx)
 {
+    return nvm_accuracy_an(a, params, first, x, y, n, w, cx, NULL, 0);
+}
+
+double nvm_accuracy_an(const nvm_arch *a, const float *params, int first, const float *x,
+                       const uint8_t *y, int n, nvm_work *w, nvm_compute *cx, const nvm_analog *an,
+                       uint64_t sample0)
+{
     const int L = a->n_layers, in = a->layers[first].n_in, C = a->classes;
     int correct = 0;
     for (int start = 0; start < n; start += w->max_batch) {
         int B = n - start < w->max_batch ? n - start : w->max_batch;
-        nvm_forward(a, params, w, x + (size_t)start * in, first, L, B, cx);
+        nvm_forward_an(a, params, w, x + (size_t)start * in, first, L, B, cx, an,
+                       sample0 + (uint64_t)start);
         for (int i = 0; i < B; i++) {
             const float *z = w->act[L] + (size_t)i * C;
             int best = 0;
