@@ -158,7 +158,7 @@ def main(argv):
     nparams = sum(p.numel() for p in model.parameters())
 
     def step(xb, yb):
-        opt.zero_grad(set_to_none=True)
+        opt.zero_grad()
         loss = F.cross_entropy(model(xb), yb)
         loss.backward()
         opt.step()
