@@ -108,6 +108,15 @@ PYTHON ?= $(shell python3 -c 'import matplotlib' >/dev/null 2>&1 && echo python3
 figures:
 	$(PYTHON) scripts/plot_figures.py --out results/paper/figures results/paper/*.csv
 
+# nvmsim bench and scripts/bench_torch.py (PyTorch, if /usr/bin/python3 or python3 has torch) back to back
+# for cnn, mlp2 and mlp3 with BENCH_THREADS (2) threads, then a table: both figures, nvmsim/PyTorch and the
+# share of the FMA peak. A few minutes; numbers from a busy machine are noisy.
+BENCH_THREADS ?= 2
+export BENCH_THREADS
+.PHONY: bench
+bench: nvmsim
+	@sh scripts/bench.sh ./nvmsim
+
 # Every run behind results/paper/ (CSVs, sidecars, figures) from scratch; wall times go to
 # results/paper/reproduce.log.
 reproduce: nvmsim
