@@ -12,7 +12,7 @@
 #
 # Usage: sh scripts/bench.sh [NVMSIM]           (NVMSIM default ./nvmsim)
 # Environment: BENCH_THREADS [2], BENCH_NETS ["cnn mlp2 mlp3"], TORCH_PYTHON [the first of /usr/bin/python3,
-# python3 that imports torch]. PyTorch is run as ../shared/bench/torch_ref.py's header says:
+# python3 that imports torch]. PyTorch runs with OpenBLAS on one thread per op and torch's own threads:
 # env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/bench_torch.py NET --threads 2.
 # Without torch the PyTorch column is skipped (one line says so). Exit: 0 ok, 1 a benchmark failed.
 set -u

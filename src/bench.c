@@ -1,5 +1,5 @@
 /* nvmsim bench: training and inference speed on synthetic inputs, in the same form as
- * ../shared/bench/torch_ref.py prints, plus GEMM GFLOP/s against the measured FMA peak. */
+ * scripts/bench_torch.py prints PyTorch's, plus GEMM GFLOP/s against the measured FMA peak. */
 #include "nvmsim/bench.h"
 
 #include <stdio.h>
@@ -8,7 +8,7 @@
 
 #include "nvmsim/session.h"
 
-/* 12345.6 → "12,346" (the format torch_ref.py uses) */
+/* 12345.6 → "12,346" (the format scripts/bench_torch.py uses) */
 static void thousands(double v, char out[32])
 {
     char digits[32];
@@ -65,7 +65,7 @@ int nvm_cmd_bench(const nvm_args *a, nvm_err *e)
     nvm_train_opts warm = o;
     warm.epochs = 1;
     nvm_stream sh = nvm_stream_make(1, NVM_RNG_SHUFFLE, 0, 0);
-    /* Warm-up on three batches, as torch_ref.py does, then one timed pass over all images. */
+    /* Warm-up on three batches, as scripts/bench_torch.py does, then one timed pass over all images. */
     if ((rc = nvm_train(&arch, params, 0, x, y, 3 * o.batch < images ? 3 * o.batch : images, &warm, sh,
                         cx, NULL, NULL, e)))
         goto done;

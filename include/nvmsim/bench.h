@@ -1,4 +1,4 @@
-/* `nvmsim bench`: speed on synthetic inputs, comparable line by line with ../shared/bench/torch_ref.py. */
+/* `nvmsim bench`: speed on synthetic inputs, comparable line by line with scripts/bench_torch.py. */
 #ifndef NVMSIM_BENCH_H
 #define NVMSIM_BENCH_H
 
