@@ -125,6 +125,11 @@ def _float(text, name, lo, hi):
     return v
 
 
+# Values of the device columns under which a row is the paper's ideal device.
+DEVICE_DEFAULTS = {"time": ("0",), "faults": ("0",), "read": ("0",), "adc": ("0",), "dac": ("0",),
+                   "analog": ("fe",)}
+
+
 def parse_row(f):
     r = Row()
     r.net, r.dataset = f[0], f[1]
@@ -166,6 +171,8 @@ def read_csv(path):
     reader = csv.reader(text.splitlines())
     rows = []
     ncols = 0
+    dev = {}
+    skipped_device = 0
     try:
         for fields in reader:
             line = reader.line_num
@@ -175,17 +182,26 @@ def read_csv(path):
                     raise InputError("%s:1: not an nvmsim sweep CSV: header must start with %s, got %.80r"
                                      % (path, ",".join(HEADER), got))
                 ncols = len(fields)
+                # Device columns (nvmsim 0.2): the paper's figures take the ideal-device rows only.
+                dev = {name: i for i, name in enumerate(fields) if name in DEVICE_DEFAULTS}
                 continue
             if not fields or (len(fields) == 1 and not fields[0].strip()):
                 continue  # blank line
             if len(fields) != ncols:
                 raise InputError("%s:%d: %d fields, the header has %d" % (path, line, len(fields), ncols))
             try:
-                rows.append(parse_row(fields))
+                r = parse_row(fields)
             except ValueError as e:
                 raise InputError("%s:%d: %s" % (path, line, e))
+            if all(fields[i] in DEVICE_DEFAULTS[name] for name, i in dev.items()):
+                rows.append(r)
+            else:
+                skipped_device += 1
     except csv.Error as e:
         raise InputError("%s:%d: %s" % (path, reader.line_num, e))
+    if skipped_device:
+        print("note: %s: %d rows with a device model in use (time, faults, read noise, converters, analog "
+              "detector) left out: figs 3-8 are of the ideal device" % (path, skipped_device))
     return rows
 
 

@@ -39,8 +39,21 @@ static const flag_def FLAGS[] = {
      "                        [sweep 0:1:0.05; eval 0]"},
     {"--noise", "LIST", E | S,
      "noise model(s): gauss (Eq. 1), quant:B (round to 2^B levels over +-max|w| per tensor,\n"
-     "                        B = 1..8, then Eq. 1 with --alpha on top) [gauss]"},
+     "                        B = 1..8, then Eq. 1 with --alpha on top), pcm (PCM programming noise\n"
+     "                        scaled by --alpha, drift and 1/f noise at --time) [gauss]"},
     {"--retrain", NULL, E, "also retrain the detector on the chip's noisy features, as a sweep cell does"},
+    {"--time", "LIST", E | S,
+     "seconds after programming the chip is used at (pcm drifts), e.g. 1,3600,86400,2.6e6,3.15e7 [0]"},
+    {"--retrain-at", "T|each", E | S,
+     "retrain the detector once on features read at time T (one of --time), or at every time [first]"},
+    {"--drift-comp", "LIST", E | S, "global (outputs rescaled per analog layer, as aihwkit) and/or none [global]"},
+    {"--faults", "RANGE", E | S, "fraction of devices stuck (nested across rates: one draw per device) [0]"},
+    {"--stuck-on", "F", E | S, "share of stuck devices stuck at g_max, the rest at 0 [0.838: 9.04 % on, 1.75 % off]"},
+    {"--read", "RANGE", E | S, "read noise: std per device relative to g_max, fresh at every inference [0]"},
+    {"--adc", "LIST", E | S, "ADC bits of every analog layer's outputs, 0 = ideal [0]"},
+    {"--dac", "LIST", E | S, "DAC bits of every analog layer's inputs, 0 = ideal [0]"},
+    {"--analog", "fe|all", E | S, "which layers are on the chip: the feature extractor, or all of them [fe]"},
+    {"--device", NULL, I, "with --model: the conductance mapping of every analog layer and the model constants"},
     {"--shard", "K/N", S,
      "compute only cells whose index is K mod N, into <out>.shard-K-of-N.csv (merge them\n"
      "                        with `nvmsim merge`); shards load the base networks kept beside <out>"},

@@ -75,7 +75,7 @@ int main(void)
     }
     /* quant:B: at most 2^B values per tensor, spanning ±max|w|, each within half a step of w. */
     for (int bits = 1; bits <= 8; bits++) {
-        nvm_noise q = {bits};
+        nvm_noise q = {bits, 0};
         nvm_degrade(&a, w, g, &q, 0.0, &chip);
         const nvm_tensor *T = &a.tensors[0];
         double m = 0, worst = 0;

@@ -31,14 +31,15 @@ plot() { "$PY" $PYX "$SCRIPT" "$@" >"$T/out" 2>"$T/err"; }
 has() { grep -qF -- "$1" "$T/out" && ok || bad "output lacks '$1': $(head -c 600 "$T/out")"; }
 
 "$MKDATA" "$T/syn" 400 200 >/dev/null || { echo "test_plot.sh: cannot make synthetic data" >&2; exit 1; }
-S="sweep --data $T/syn --retrain-epochs 1"
+S="sweep --data $T/syn --dataset-name mnist --retrain-epochs 1"   # as if MNIST: the panels it draws
 sweep() { out=$1; shift; "$NVMSIM" $S "$@" --out "$T/$out" >/dev/null 2>"$T/err" || bad "nvmsim $* : $(cat "$T/err")"; }
 sweep g.csv --nfe 8,16 --epochs 2 --alpha 0:1:0.5 --runs 3
 sweep e.csv --nfe 8 --epochs 2 --alpha 0,1,2 --runs 2
 sweep m3.csv --net mlp3 --nfe 8 --epochs 2 --alpha 0,1 --runs 2
 sweep q.csv --nfe 8,16 --epochs 2 --noise quant:1,quant:4 --alpha 0 --runs 2
 sweep n.csv --nfe 8 --epochs 2 --detector new --nd 0,4 --alpha 0,1 --runs 2
-sweep c.csv --net cnn --epochs 1 --alpha 0,1 --runs 2
+"$NVMSIM" sweep --data "$T/syn" --dataset-name cifar10 --retrain-epochs 1 --net cnn --epochs 1 --alpha 0,1 --runs 2 \
+    --out "$T/c.csv" >/dev/null 2>"$T/err" || bad "cnn sweep: $(cat "$T/err")"
 
 # Everything: all six figures, as PNG and PDF.
 FIGS="fig3_degraded fig4_retrained fig5_improvement fig6_bits fig7_detector fig8_extended_alpha"
@@ -149,7 +150,7 @@ if ! "$PY" -S -c 'import matplotlib' >/dev/null 2>&1; then
 fi
 
 # Bad input: exit 3 (2 for the command line) and one stderr line naming the file (and line).
-sed '3s/,0\.[0-9]*$/,1.7/' "$T/g.csv" >"$T/bad_value.csv"
+awk -F, -v OFS=, 'NR == 3 { $12 = "1.7" } { print }' "$T/g.csv" >"$T/bad_value.csv"
 expect 3 "$T/bad_value.csv:3: acc_retrained" --out "$T/x" "$T/g.csv" "$T/bad_value.csv"
 sed '1s/^net,dataset/net,data/' "$T/g.csv" >"$T/bad_header.csv"
 expect 3 "$T/bad_header.csv:1: not an nvmsim sweep CSV" --out "$T/x" "$T/bad_header.csv"

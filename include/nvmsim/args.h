@@ -9,7 +9,7 @@ enum {
     NVM_CMD_MERGE = 32
 };
 
-#define NVM_MAX_FLAGS 48
+#define NVM_MAX_FLAGS 64
 #define NVM_MAX_POS 100000
 
 typedef struct {

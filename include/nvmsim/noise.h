@@ -19,9 +19,10 @@ typedef struct {
  * spaced levels spanning ±max|w| of that tensor ("quant:B", B = 1..8), then Eq. 1 on top. */
 typedef struct {
     int bits;
+    int pcm;              /* "pcm": the device model of nvmsim/device.h (programming, drift, 1/f) */
 } nvm_noise;
 
-/* "gauss" or "quant:B" */
+/* "gauss", "quant:B" or "pcm" */
 int nvm_noise_parse(const char *s, nvm_noise *n, nvm_err *e);
 /* A comma list of them ("quant:1,quant:2,gauss"); *out is malloc'd. */
 int nvm_noise_parse_list(const char *s, nvm_noise **out, int *n, nvm_err *e);

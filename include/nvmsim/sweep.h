@@ -7,13 +7,15 @@
 #include <stdio.h>
 
 #include "nvmsim/data.h"
+#include "nvmsim/device.h"
 #include "nvmsim/gemm.h"
 #include "nvmsim/model.h"
 #include "nvmsim/noise.h"
 #include "nvmsim/train.h"
 
 /* The CSV's columns; a shard's rows lead with two more (see nvm_sweep_cfg.shard_n). */
-#define NVM_CSV_HEADER "net,dataset,n_fe,n_d,detector,noise,alpha,base,chip,acc_clean,acc_degraded,acc_retrained"
+#define NVM_CSV_HEADER "net,dataset,n_fe,n_d,detector,noise,alpha,base,chip,acc_clean,acc_degraded,acc_retrained," \
+                       "time,faults,stuck_on,read,adc,dac,drift_comp,analog,retrain_at"
 #define NVM_SHARD_COLUMNS "cell,tag,"
 
 typedef struct {
@@ -26,10 +28,24 @@ typedef struct {
     const int *nd;              /* hidden widths of a fresh detector (detector_new only) */
     int n_nd;
     int detector_new;           /* 0: retrain the trained last layer; 1: train a fresh detector */
-    const nvm_noise *noises;    /* noise models (gauss, quant:B) */
+    const nvm_noise *noises;    /* noise models (gauss, quant:B, pcm) */
     int n_noise;
     const double *alphas;
     int n_alpha;
+    const double *faults;       /* stuck-at fault rates (grid axis) [0] */
+    int n_faults;
+    double stuck_on;            /* share of stuck devices stuck at g_max */
+    const double *reads;        /* read-noise σ per device, relative to g_max (grid axis) [0] */
+    int n_read;
+    const int *adcs, *dacs;     /* converter bits, 0 = ideal (grid axes) [0] */
+    int n_adc, n_dac;
+    const double *times;        /* seconds after programming the chip is used at (rows of a cell) [0] */
+    int n_time;
+    const int *comps;           /* drift compensation per row: 1 global, 0 none [global] */
+    int n_comp;
+    int retrain_each;           /* retrain the detector at every time, else once at retrain_at */
+    double retrain_at;
+    int analog_all;             /* every layer on the chip, the detector too (retrained, then programmed) */
     int runs, bases;            /* chips per base network; base networks per N_FE */
     uint64_t seed;
     int degrade_biases;
@@ -53,7 +69,7 @@ typedef struct {
 typedef struct {
     int rows;                   /* rows written */
     double *acc_clean;          /* [n_nfe × bases] clean test accuracy of each base network */
-    double *acc_degraded;       /* [n_nfe × n_nd × n_noise × n_alpha] mean over bases and chips */
+    double *acc_degraded;       /* [n_nfe × n_nd × nvm_sweep_conditions] mean over bases and chips */
     double *acc_retrained;      /* same layout */
     double fe_mac_share;        /* share of multiply-accumulates in the feature extractor (first N_FE) */
     double train_seconds, cell_seconds;
@@ -74,17 +90,16 @@ void nvm_shard_tag(const char *grid, const char *row, char out[17]);
 /* Where a sweep writing `out` keeps base network `base` of width nfe: out.n<nfe>.b<base>.nvm. */
 void nvm_base_path(const char *out, int nfe, int base, char path[4200]);
 
-/* The measurements of one chip whose degraded parameters are deg: test accuracy with the original
- * detector (acc_deg), and, if acc_ret is non-NULL, after retraining the detector (layers fe_layers..)
- * in deg on the chip's features of the training set, shuffled by `shuffle`. ftrain[train->n × F] and
- * ftest[test->n × F] receive the features. */
-int nvm_chip_measure(const nvm_arch *a, float *deg, const nvm_dataset *train, const nvm_dataset *test,
-                     const nvm_train_opts *retrain, nvm_stream shuffle, float *ftrain, float *ftest,
-                     nvm_work *w, nvm_compute *cx, double *acc_deg, double *acc_ret, nvm_err *e);
-/* The detector-retraining shuffle of a chip (the same for every α and noise model of it). */
-nvm_stream nvm_chip_shuffle(uint64_t seed, uint32_t base, uint32_t chip);
-
-/* The summary table (α vs mean accuracy degraded / retrained, per N_FE, noise model and N_D) on f. */
+/* The summary table (mean accuracy degraded / retrained for every condition, per N_FE and N_D) on f. */
 void nvm_sweep_summary(const nvm_sweep_cfg *cfg, const nvm_sweep_stats *s, FILE *f);
+
+/* The grid's shape: cells per chip (noise × α × faults × read × ADC × DAC), rows per cell (time ×
+ * drift compensation × n_d), conditions per (N_FE, n_d) of the summary (cells per chip × time × comp). */
+int nvm_sweep_cells_per_chip(const nvm_sweep_cfg *c);
+int nvm_sweep_rows_per_cell(const nvm_sweep_cfg *c);
+size_t nvm_sweep_conditions(const nvm_sweep_cfg *c);
+/* The device condition of axis indices (noise ni, α ai, faults fi, read ri, ADC adi, DAC dai). */
+void nvm_sweep_device(const nvm_sweep_cfg *cfg, int ni, int ai, int fi, int ri, int adi, int dai,
+                      nvm_device *d);
 
 #endif

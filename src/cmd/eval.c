@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "nvmsim/cli.h"
+#include "nvmsim/cell.h"
 #include "nvmsim/commands.h"
+#include "nvmsim/device_args.h"
 #include "nvmsim/model.h"
 #include "nvmsim/noise.h"
 #include "nvmsim/session.h"
@@ -13,7 +15,8 @@
 /* Flags that only mean something next to another: given alone they would be ignored, so they are refused. */
 static int check_combinations(const nvm_args *a, nvm_err *e)
 {
-    static const char *CHIP[] = {"--chip", "--seed", "--degrade-biases"};
+    static const char *CHIP[] = {"--chip", "--seed", "--degrade-biases", "--time", "--faults", "--read", "--adc",
+                                 "--dac", "--analog", "--retrain-at", "--drift-comp", "--stuck-on"};
     static const char *RETRAIN[] = {"--retrain-epochs", "--retrain-lr", "--optim", "--momentum", "--batch"};
     int degraded = nvm_arg(a, "--alpha") || nvm_arg(a, "--noise");
     for (size_t i = 0; i < sizeof CHIP / sizeof CHIP[0]; i++)
@@ -38,12 +41,14 @@ int nvm_cmd_eval(const nvm_args *a, nvm_err *e)
     nvm_noise *noises = NULL;
     uint64_t seed;
     nvm_train_opts retrain;
+    nvm_device_axes dx = {0};
     if ((rc = check_combinations(a, e)) ||
         (rc = nvm_parse_range("--alpha", nvm_arg(a, "--alpha") ? nvm_arg(a, "--alpha") : "0", 0, 1000, &alphas,
                               &n_alpha, e)) ||
         (rc = nvm_noise_parse_list(nvm_arg(a, "--noise") ? nvm_arg(a, "--noise") : "gauss", &noises, &n_noise, e)) ||
         (rc = nvm_arg_int(a, "--chip", 0, 0, 1000000, &chip, e)) ||
-        (rc = nvm_arg_yesno(a, "--degrade-biases", 1, &biases, e)) || (rc = nvm_model_load(path, &m, e)))
+        (rc = nvm_arg_yesno(a, "--degrade-biases", 1, &biases, e)) ||
+        (rc = nvm_device_axes_parse(a, noises, n_noise, &dx, e)) || (rc = nvm_model_load(path, &m, e)))
         goto out;
     conv = strchr(m.arch.spec, 'c') != NULL;
     if ((rc = nvm_arg_seed(a, m.seed, &seed, e)) || (rc = nvm_arg_format(a, m.arch.in_c == 3, &cifar, e)) ||
@@ -54,16 +59,13 @@ int nvm_cmd_eval(const nvm_args *a, nvm_err *e)
         goto out;
     nvm_session s;
     nvm_compute *cx = NULL;
-    float *deg = NULL, *ftrain = NULL, *ftest = NULL;
     nvm_work w = {0};
+    nvm_cell_scratch cs = {0};
+    nvm_dev_calib cal;
     if ((rc = nvm_session_open(&s, a, cifar, e)) != NVM_OK || (rc = nvm_model_fits(path, &m.arch, &s.test, e)))
         goto done;
-    size_t F = (size_t)nvm_arch_features(&m.arch);
     cx = nvm_compute_new(s.isa, s.pool);
-    deg = nvm_alloc_floats(m.arch.n_params);
-    ftrain = nvm_alloc_floats((size_t)s.train.n * F);
-    ftest = nvm_alloc_floats((size_t)s.test.n * F);
-    if (!cx || !deg || !ftrain || !ftest || nvm_work_init(&w, &m.arch, nvm_eval_batch(&m.arch)) != NVM_OK) {
+    if (!cx || nvm_work_init(&w, &m.arch, nvm_eval_batch(&m.arch)) != NVM_OK) {
         rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
         goto done;
     }
@@ -72,34 +74,67 @@ int nvm_cmd_eval(const nvm_args *a, nvm_err *e)
            m.arch.spec, m.dataset, clean, s.test.n, s.dataset);
     if (!nvm_arg(a, "--alpha") && !nvm_arg(a, "--noise"))
         goto done;
-    int retraining = nvm_arg(a, "--retrain") != NULL;
-    printf("chip %d of base %u, seed %llu%s:\n  %-8s %-8s %12s%s\n", chip, m.base, (unsigned long long)seed,
+    int retraining = nvm_arg(a, "--retrain") != NULL, converters = 0;
+    for (int i = 0; i < dx.n_adc; i++)
+        converters |= dx.adcs[i] > 0;
+    for (int i = 0; i < dx.n_dac; i++)
+        converters |= dx.dacs[i] > 0;
+    if (converters)
+        nvm_device_calibrate(&m.arch, m.params, s.train.x, s.train.n, &w, cx, &cal);
+    int zero = 0;
+    const nvm_cell_ctx ctx = {.a = &m.arch, .clean = m.params, .train = &s.train, .test = &s.test,
+                              .retrain = retraining ? &retrain : NULL, .cal = converters ? &cal : NULL,
+                              .times = dx.times, .n_time = dx.n_time, .comps = dx.comps, .n_comp = dx.n_comp,
+                              .retrain_each = dx.retrain_each, .retrain_at = dx.retrain_at, .nd = &zero, .n_nd = 1,
+                              .seed = seed, .base = m.base, .degrade_biases = biases};
+    if (nvm_cell_scratch_init(&cs, &ctx, s.isa) != NVM_OK) {   /* one chip: pool threads unused, as a cell */
+        rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
+        goto done;
+    }
+    printf("chip %d of base %u, seed %llu%s:\n  %-8s %-8s %12s%s  %s\n", chip, m.base, (unsigned long long)seed,
            retraining ? "; detector retrained on the chip's features of the training set" : "", "noise",
-           "alpha", "degraded", retraining ? "    retrained" : "");
-    nvm_stream shuffle = nvm_chip_shuffle(seed, m.base, (uint32_t)chip);
+           "alpha", "degraded", retraining ? "    retrained" : "", "time_s comp faults read adc dac analog");
+    double acc[2 * NVM_MAX_TIMES], ret[2 * NVM_MAX_TIMES];
     for (int ni = 0; ni < n_noise && rc == NVM_OK; ni++)
-        for (int ai = 0; ai < n_alpha && rc == NVM_OK; ai++) {
-            nvm_chip c = {seed, m.base, (uint32_t)chip, biases};
-            nvm_degrade(&m.arch, m.params, deg, &noises[ni], alphas[ai], &c);
-            double acc, ret;
-            rc = nvm_chip_measure(&m.arch, deg, &s.train, &s.test, &retrain, shuffle, ftrain, ftest, &w, cx, &acc,
-                                  retraining ? &ret : NULL, e);
-            char as[32], ns[16];
-            nvm_format_double(alphas[ai], as);
-            nvm_noise_name(&noises[ni], ns);
-            if (rc == NVM_OK && retraining)
-                printf("  %-8s %-8s %12.6f %12.6f\n", ns, as, acc, ret);
-            else if (rc == NVM_OK)
-                printf("  %-8s %-8s %12.6f\n", ns, as, acc);
-        }
+        for (int ai = 0; ai < n_alpha && rc == NVM_OK; ai++)
+            for (int fi = 0; fi < dx.n_faults && rc == NVM_OK; fi++)
+                for (int ri = 0; ri < dx.n_read && rc == NVM_OK; ri++)
+                    for (int ci2 = 0; ci2 < dx.n_adc * dx.n_dac && rc == NVM_OK; ci2++) {
+                        nvm_device d;
+                        nvm_device_defaults(&d);
+                        d.model = noises[ni].pcm ? NVM_DEV_PCM : noises[ni].bits ? NVM_DEV_QUANT : NVM_DEV_GAUSS;
+                        d.bits = noises[ni].bits;
+                        d.alpha = alphas[ai];
+                        d.fault_rate = dx.faults[fi];
+                        d.stuck_on = dx.stuck_on;
+                        d.read_sigma = dx.reads[ri];
+                        d.adc_bits = dx.adcs[ci2 / dx.n_dac];
+                        d.dac_bits = dx.dacs[ci2 % dx.n_dac];
+                        d.analog_all = dx.analog_all;
+                        if ((rc = nvm_cell_run(&ctx, d, (uint32_t)chip, &cs, acc, ret, e)) != NVM_OK)
+                            break;
+                        for (int col = 0; col < dx.n_time * dx.n_comp; col++) {
+                            char as[32], ns[16], ts[32], fs[32], rs[32];
+                            nvm_format_double(alphas[ai], as);
+                            nvm_noise_name(&noises[ni], ns);
+                            nvm_format_double(dx.times[col / dx.n_comp], ts);
+                            nvm_format_double(d.fault_rate, fs);
+                            nvm_format_double(d.read_sigma, rs);
+                            printf("  %-8s %-8s %12.6f", ns, as, acc[col]);
+                            if (retraining)
+                                printf(" %12.6f", ret[col]);
+                            printf("  %s %s %s %s %d %d %s\n", ts,
+                                   dx.comps[col % dx.n_comp] && d.model == NVM_DEV_PCM ? "global" : "none", fs, rs,
+                                   d.adc_bits, d.dac_bits, d.analog_all ? "all" : "fe");
+                        }
+                    }
 done:
+    nvm_cell_scratch_free(&cs);
     nvm_work_free(&w);
-    free(deg);
-    free(ftrain);
-    free(ftest);
     nvm_compute_free(cx);
     nvm_session_close(&s);
 out:
+    nvm_device_axes_free(&dx);
     free(alphas);
     free(noises);
     nvm_model_free(&m);

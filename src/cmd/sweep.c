@@ -8,6 +8,7 @@
 
 #include "nvmsim/cli.h"
 #include "nvmsim/commands.h"
+#include "nvmsim/device_args.h"
 #include "nvmsim/model.h"
 #include "nvmsim/noise.h"
 #include "nvmsim/session.h"
@@ -33,6 +34,18 @@ static void grid_fingerprint(const nvm_sweep_cfg *c, const nvm_session *s, const
     for (int i = 0; i < s->n_files; i++)
         data = nvm_fnv1a(data, s->files[i].sha256, strlen(s->files[i].sha256));
     const nvm_train_opts *t = &c->train, *r = &c->retrain;
+    uint64_t dev = nvm_fnv1a(h0, c->times, (size_t)c->n_time * sizeof *c->times);
+    dev = nvm_fnv1a(dev, c->faults, (size_t)c->n_faults * sizeof *c->faults);
+    dev = nvm_fnv1a(dev, c->reads, (size_t)c->n_read * sizeof *c->reads);
+    dev = nvm_fnv1a(dev, c->adcs, (size_t)c->n_adc * sizeof *c->adcs);
+    dev = nvm_fnv1a(dev, c->dacs, (size_t)c->n_dac * sizeof *c->dacs);
+    dev = nvm_fnv1a(dev, c->comps, (size_t)c->n_comp * sizeof *c->comps);
+    double more[2] = {c->stuck_on, c->retrain_each ? -1.0 : c->retrain_at};
+    int flags[1] = {c->analog_all};
+    dev = nvm_fnv1a(nvm_fnv1a(dev, more, sizeof more), flags, sizeof flags);
+    char tail[64];
+    snprintf(tail, sizeof tail, " device=%d.%d.%d.%d.%d.%d@%016llx", c->n_time, c->n_faults, c->n_read, c->n_adc,
+             c->n_dac, c->n_comp, (unsigned long long)dev);
     snprintf(out, 1024,
              "v=" NVMSIM_VERSION " net=%s arch=%s nfe=%d@%016llx nd=%d@%016llx detector=%s noise=%d@%016llx alpha=%d@%016llx "
              "runs=%d bases=%d seed=%llu biases=%d train=%d/%d/%d/%.17g/%.17g retrain=%d/%d/%d/%.17g/%.17g "
@@ -47,6 +60,8 @@ static void grid_fingerprint(const nvm_sweep_cfg *c, const nvm_session *s, const
              t->lr, t->momentum, (int)r->optim, r->epochs, r->batch, r->lr, r->momentum, s->dataset,
              s->train.n, s->test.n, (unsigned long long)data,
              (unsigned long long)(m->params ? nvm_fnv1a(h0, m->params, m->arch.n_params * sizeof(float)) : 0));
+    size_t len = strlen(out);
+    snprintf(out + len, 1024 - len, "%s", tail);
 }
 
 /* A given model fixes the network and replaces its training: flags that would set either are refused
@@ -96,6 +111,7 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     double *alphas = NULL;
     nvm_noise *noises = NULL;
     nvm_model model = {0};
+    nvm_device_axes dx = {0};
     char out[4096], csv[4200], side[4300];
     nvm_session s = {0};
     const char *det = nvm_arg(a, "--detector") ? nvm_arg(a, "--detector") : "last";
@@ -146,6 +162,18 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
         (rc = nvm_arg_double(a, "--retrain-lr", cfg.train.optim == NVM_ADAM ? 0.0005 : 0.02, 1e-9, 100,
                              &cfg.retrain.lr, e)))
         goto done;
+    if ((rc = nvm_device_axes_parse(a, noises, cfg.n_noise, &dx, e)))
+        goto done;
+    if (dx.analog_all && det[0] == 'n') {
+        rc = nvm_fail(e, NVM_EUSAGE, "--analog all programs the retrained detector onto the chip; a --detector new "
+                      "is digital: use one of them");
+        goto done;
+    }
+    cfg.times = dx.times, cfg.n_time = dx.n_time, cfg.faults = dx.faults, cfg.n_faults = dx.n_faults;
+    cfg.reads = dx.reads, cfg.n_read = dx.n_read, cfg.adcs = dx.adcs, cfg.n_adc = dx.n_adc;
+    cfg.dacs = dx.dacs, cfg.n_dac = dx.n_dac, cfg.comps = dx.comps, cfg.n_comp = dx.n_comp;
+    cfg.stuck_on = dx.stuck_on, cfg.retrain_each = dx.retrain_each, cfg.retrain_at = dx.retrain_at;
+    cfg.analog_all = dx.analog_all;
     cfg.retrain.batch = cfg.train.batch;
     cfg.retrain.momentum = cfg.train.momentum;
     cfg.retrain.optim = cfg.train.optim;
@@ -191,7 +219,7 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     grid_fingerprint(&cfg, &s, &model, grid);
     cfg.grid = grid;
     nvm_sweep_stats st = {0};
-    st.cells = (long)cfg.n_nfe * cfg.bases * cfg.runs * cfg.n_noise * cfg.n_alpha;
+    st.cells = (long)cfg.n_nfe * cfg.bases * cfg.runs * nvm_sweep_cells_per_chip(&cfg);
     nvm_run_info run = {argc, argv, s.files, s.n_files, s.threads, nvm_isa_name(s.isa), 0, "running",
                         grid};
     /* The sidecar is written first too, so an interrupted run records what it was (for --resume). */
@@ -227,6 +255,7 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     }
     nvm_sweep_stats_free(&st);   /* filled (in part) by a failed sweep too */
 done:
+    nvm_device_axes_free(&dx);
     free(nfe);
     free(nd);
     free(alphas);

@@ -33,7 +33,7 @@ void nvm_device_model_name(const nvm_device *d, char out[16])
         strcpy(out, "pcm");
         return;
     }
-    nvm_noise n = {d->model == NVM_DEV_QUANT ? d->bits : 0};
+    nvm_noise n = {d->model == NVM_DEV_QUANT ? d->bits : 0, 0};
     nvm_noise_name(&n, out);
 }
 

@@ -103,6 +103,33 @@ int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_swee
     out(&b, "],\n  \"alpha\": ");
     json_doubles(&b, cfg->alphas, cfg->n_alpha);
     out(&b, ",\n  \"degrade_biases\": %s,\n", cfg->degrade_biases ? "true" : "false");
+    out(&b, "  \"device\": {\"time_s\": ");
+    json_doubles(&b, cfg->times, cfg->n_time);
+    out(&b, ", \"retrain_at\": ");
+    if (cfg->retrain_each)
+        out(&b, "\"each\"");
+    else
+        json_doubles(&b, &cfg->retrain_at, 1);
+    out(&b, ", \"faults\": ");
+    json_doubles(&b, cfg->faults, cfg->n_faults);
+    out(&b, ", \"stuck_on\": %.17g, \"read\": ", cfg->stuck_on);
+    json_doubles(&b, cfg->reads, cfg->n_read);
+    out(&b, ", \"adc_bits\": [");
+    for (int i = 0; i < cfg->n_adc; i++)
+        out(&b, "%s%d", i ? ", " : "", cfg->adcs[i]);
+    out(&b, "], \"dac_bits\": [");
+    for (int i = 0; i < cfg->n_dac; i++)
+        out(&b, "%s%d", i ? ", " : "", cfg->dacs[i]);
+    out(&b, "], \"drift_comp\": [");
+    for (int i = 0; i < cfg->n_comp; i++)
+        out(&b, "%s\"%s\"", i ? ", " : "", cfg->comps[i] ? "global" : "none");
+    out(&b, "], \"analog\": \"%s\", \"calibration_samples\": %d,\n    \"constants\": {", cfg->analog_all ? "all" : "fe",
+        NVM_CALIB_SAMPLES);
+    int nc;
+    const nvm_dev_const *k = nvm_device_constants(&nc);
+    for (int i = 0; i < nc; i++)
+        out(&b, "%s\"%s\": %.17g", i ? ", " : "", k[i].name, k[i].value);
+    out(&b, "}},\n");
     out(&b, "  \"runs\": %d,\n  \"bases\": %d,\n", cfg->runs, cfg->bases);
     out(&b, "  \"fe_mac_share\": %.6f,\n", st->fe_mac_share);
     out(&b, "  \"acc_clean\": ");

@@ -12,8 +12,10 @@
 int nvm_noise_parse(const char *s, nvm_noise *n, nvm_err *e)
 {
     char *end;
-    if (strcmp(s, "gauss") == 0) {
+    n->pcm = 0;
+    if (strcmp(s, "gauss") == 0 || strcmp(s, "pcm") == 0) {
         n->bits = 0;
+        n->pcm = s[0] == 'p';
         return NVM_OK;
     }
     if (strncmp(s, "quant:", 6) == 0) {
@@ -23,7 +25,7 @@ int nvm_noise_parse(const char *s, nvm_noise *n, nvm_err *e)
             return NVM_OK;
         }
     }
-    return nvm_fail(e, NVM_EUSAGE, "--noise %s: expected gauss or quant:B with B = 1..8 bits", s);
+    return nvm_fail(e, NVM_EUSAGE, "--noise %s: expected gauss, quant:B with B = 1..8 bits, or pcm", s);
 }
 
 int nvm_noise_parse_list(const char *s, nvm_noise **out, int *n, nvm_err *e)
@@ -58,7 +60,9 @@ int nvm_noise_parse_list(const char *s, nvm_noise **out, int *n, nvm_err *e)
 
 void nvm_noise_name(const nvm_noise *n, char out[16])
 {
-    if (n->bits)
+    if (n->pcm)
+        snprintf(out, 16, "pcm");
+    else if (n->bits)
         snprintf(out, 16, "quant:%d", n->bits);
     else
         snprintf(out, 16, "gauss");

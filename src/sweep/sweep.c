@@ -1,7 +1,9 @@
 #define _POSIX_C_SOURCE 200809L
-/* The grid. Cells (chip, noise model, α) of one base network are independent and run whole on pool workers, each
- * with its own single-threaded compute and scratch; rows are written in grid order as soon as every
- * earlier cell is done, so the CSV is the same for any thread count and always a valid prefix. */
+/* The grid. Cells (chip, noise model, α, fault rate, read noise, converters) of one base network are
+ * independent and run whole on pool workers (src/sweep/cell.c), each with its own single-threaded compute
+ * and scratch; rows are written in grid order as soon as every earlier cell is done, so the CSV is the
+ * same for any thread count and always a valid prefix. A cell writes one row per (time, drift
+ * compensation, n_d). */
 #include "nvmsim/sweep.h"
 
 #include <pthread.h>
@@ -10,21 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nvmsim/cell.h"
 #include "nvmsim/cli.h"
 #include "nvmsim/model.h"
 #include "nvmsim/noise.h"
 #include "nvmsim/report.h"
 
 #define CSV_HEADER NVM_CSV_HEADER
-
-/* Scratch of one pool worker, sized once per base network. */
-typedef struct {
-    nvm_compute *cx;
-    nvm_work work;             /* base network, nvm_eval_batch rows */
-    float *deg;                /* degraded parameter block */
-    float *ftrain, *ftest;     /* cached feature-extractor outputs: n × F */
-    float *det;                /* fresh detector parameters */
-} worker;
 
 typedef struct {
     const nvm_sweep_cfg *cfg;
@@ -35,8 +29,10 @@ typedef struct {
     long grp0;                   /* global index of this base network's cell 0 (for shards) */
     int first;                   /* cells before it were kept from an interrupted run */
     double acc_clean;
-    worker *workers;
-    double *acc_deg, *acc_ret;   /* [cells], [cells × n_nd] */
+    nvm_cell_ctx ctx;            /* what the cells of this base network share */
+    nvm_dev_calib cal;
+    nvm_cell_scratch *workers;
+    double *acc_deg, *acc_ret;   /* [cells × rows_per_cell / n_nd], [cells × rows_per_cell] */
     unsigned char *done;
     pthread_mutex_t lock;        /* guards everything below */
     int next_write;              /* first cell whose rows are not yet written */
@@ -48,95 +44,72 @@ typedef struct {
     nvm_err err;
 } grid;
 
-static int worker_init(worker *w, const nvm_arch *a, int n_train, int n_test, size_t det_params,
-                       nvm_isa isa)
+/* Where a cell sits on the axes of its base network's grid (chip slowest, DAC fastest). */
+typedef struct {
+    int chip, ni, ai, fi, ri, adi, dai;
+} cell_ix;
+
+static cell_ix decode(const nvm_sweep_cfg *c, long cell)
 {
-    memset(w, 0, sizeof *w);
-    size_t F = (size_t)nvm_arch_features(a);
-    w->cx = nvm_compute_new(isa, NULL);
-    w->deg = nvm_alloc_floats(a->n_params);
-    w->ftrain = nvm_alloc_floats((size_t)n_train * F);
-    w->ftest = nvm_alloc_floats((size_t)n_test * F);
-    w->det = nvm_alloc_floats(det_params);
-    if (nvm_work_init(&w->work, a, nvm_eval_batch(a)) != NVM_OK || !w->cx || !w->deg || !w->ftrain ||
-        !w->ftest || !w->det)
-        return NVM_ERUNTIME;
-    return NVM_OK;
+    cell_ix x;
+    x.dai = (int)(cell % c->n_dac), cell /= c->n_dac;
+    x.adi = (int)(cell % c->n_adc), cell /= c->n_adc;
+    x.ri = (int)(cell % c->n_read), cell /= c->n_read;
+    x.fi = (int)(cell % c->n_faults), cell /= c->n_faults;
+    x.ai = (int)(cell % c->n_alpha), cell /= c->n_alpha;
+    x.ni = (int)(cell % c->n_noise), cell /= c->n_noise;
+    x.chip = (int)cell;
+    return x;
 }
 
-static void worker_free(worker *w)
+int nvm_sweep_cells_per_chip(const nvm_sweep_cfg *c)
 {
-    nvm_compute_free(w->cx);
-    nvm_work_free(&w->work);
-    free(w->deg);
-    free(w->ftrain);
-    free(w->ftest);
-    free(w->det);
+    return c->n_noise * c->n_alpha * c->n_faults * c->n_read * c->n_adc * c->n_dac;
 }
 
-/* The fresh detector F → nd → classes (nd = 0: a single softmax layer), with the base network's
- * hidden activation (tanh for the MLPs, ReLU for the CNN). */
-static int detector_arch(nvm_arch *d, const nvm_arch *base, int nd, nvm_err *e)
+int nvm_sweep_rows_per_cell(const nvm_sweep_cfg *c)
 {
-    return nvm_arch_detector(d, nvm_arch_features(base), nd, base->layers[0].act, base->classes, e);
+    return c->n_time * c->n_comp * c->n_nd;
 }
 
-int nvm_chip_measure(const nvm_arch *a, float *deg, const nvm_dataset *train, const nvm_dataset *test,
-                     const nvm_train_opts *retrain, nvm_stream shuffle, float *ftrain, float *ftest,
-                     nvm_work *w, nvm_compute *cx, double *acc_deg, double *acc_ret, nvm_err *e)
+/* Index of the summary statistics of (N_FE fi, detector k, the cell's condition, time, compensation):
+ * with no device axis this is the layout of (fi, k, noise, α). */
+static size_t stat_index(const nvm_sweep_cfg *c, int fi, int k, const cell_ix *x, int ti, int ci)
 {
-    const int fe = a->fe_layers;
-    nvm_run_layers(a, deg, 0, fe, test->x, test->n, ftest, w, cx);
-    *acc_deg = nvm_accuracy(a, deg, fe, ftest, test->y, test->n, w, cx);
-    if (!acc_ret)
-        return NVM_OK;
-    nvm_run_layers(a, deg, 0, fe, train->x, train->n, ftrain, w, cx);
-    int rc = nvm_train(a, deg, fe, ftrain, train->y, train->n, retrain, shuffle, cx, NULL, NULL, e);
-    if (rc == NVM_OK)
-        *acc_ret = nvm_accuracy(a, deg, fe, ftest, test->y, test->n, w, cx);
-    return rc;
+    size_t cond = ((((size_t)x->ni * c->n_alpha + x->ai) * c->n_faults + x->fi) * c->n_read + x->ri) * c->n_adc;
+    cond = ((cond + x->adi) * c->n_dac + x->dai) * c->n_time + ti;
+    return ((size_t)fi * c->n_nd + k) * nvm_sweep_conditions(c) + cond * c->n_comp + ci;
 }
 
-nvm_stream nvm_chip_shuffle(uint64_t seed, uint32_t base, uint32_t chip)
+size_t nvm_sweep_conditions(const nvm_sweep_cfg *c)
 {
-    return nvm_stream_make(seed, NVM_RNG_DET_SHUFFLE, base, chip << 16);
+    return (size_t)nvm_sweep_cells_per_chip(c) * c->n_time * c->n_comp;
 }
 
-/* One cell: degrade, extract features once, measure, retrain the detector(s), measure. */
-static int run_cell(grid *g, worker *w, int cell, nvm_err *e)
+void nvm_sweep_device(const nvm_sweep_cfg *cfg, int ni, int ai, int fi, int ri, int adi, int dai, nvm_device *d)
+{
+    nvm_device_defaults(d);
+    const nvm_noise *nz = &cfg->noises[ni];
+    d->model = nz->pcm ? NVM_DEV_PCM : nz->bits ? NVM_DEV_QUANT : NVM_DEV_GAUSS;
+    d->bits = nz->bits;
+    d->alpha = cfg->alphas[ai];
+    d->fault_rate = cfg->faults[fi];
+    d->stuck_on = cfg->stuck_on;
+    d->read_sigma = cfg->reads[ri];
+    d->adc_bits = cfg->adcs[adi];
+    d->dac_bits = cfg->dacs[dai];
+    d->analog_all = cfg->analog_all;
+}
+
+static int run_cell(grid *g, nvm_cell_scratch *w, int cell, nvm_err *e)
 {
     const nvm_sweep_cfg *cfg = g->cfg;
-    const nvm_arch *a = g->arch;
-    const int per_chip = cfg->n_noise * cfg->n_alpha, chip = cell / per_chip, fe = a->fe_layers;
-    const nvm_noise *noise = &cfg->noises[cell % per_chip / cfg->n_alpha];
-    nvm_chip c = {cfg->seed, (uint32_t)g->base, (uint32_t)chip, cfg->degrade_biases};
-    nvm_degrade(a, g->params, w->deg, noise, cfg->alphas[cell % cfg->n_alpha], &c);
-    /* Same shuffles for every α and noise model of a chip: common random numbers. */
-    nvm_stream shuffle = nvm_chip_shuffle(cfg->seed, (uint32_t)g->base, (uint32_t)chip);
-    if (!cfg->detector_new)   /* the trained last layer(s), the rest of the block */
-        return nvm_chip_measure(a, w->deg, g->train, g->test, &cfg->retrain, shuffle, w->ftrain, w->ftest,
-                                &w->work, w->cx, &g->acc_deg[cell], &g->acc_ret[cell], e);
-    int rc = nvm_chip_measure(a, w->deg, g->train, g->test, &cfg->retrain, shuffle, w->ftrain, w->ftest,
-                              &w->work, w->cx, &g->acc_deg[cell], NULL, e);
-    nvm_run_layers(a, w->deg, 0, fe, g->train->x, g->train->n, w->ftrain, &w->work, w->cx);
-    for (int k = 0; k < cfg->n_nd && rc == NVM_OK; k++) {
-        double *acc = &g->acc_ret[(size_t)cell * cfg->n_nd + k];
-        nvm_arch d;
-        nvm_work dw;
-        if ((rc = detector_arch(&d, a, cfg->nd[k], e)) != NVM_OK)
-            return rc;
-        nvm_stream init = nvm_stream_make(cfg->seed, NVM_RNG_DET_INIT, (uint32_t)g->base, (uint32_t)chip);
-        nvm_arch_init(&d, w->det, &init);
-        rc = nvm_train(&d, w->det, 0, w->ftrain, g->train->y, g->train->n, &cfg->retrain, shuffle, w->cx, NULL,
-                       NULL, e);
-        if (rc == NVM_OK && nvm_work_init(&dw, &d, nvm_eval_batch(&d)) == NVM_OK) {
-            *acc = nvm_accuracy(&d, w->det, 0, w->ftest, g->test->y, g->test->n, &dw, w->cx);
-            nvm_work_free(&dw);
-        } else if (rc == NVM_OK) {
-            rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for the detector");
-        }
-    }
-    return rc;
+    cell_ix x = decode(cfg, cell);
+    nvm_device d;
+    nvm_sweep_device(cfg, x.ni, x.ai, x.fi, x.ri, x.adi, x.dai, &d);
+    const size_t cols = (size_t)cfg->n_time * cfg->n_comp;
+    return nvm_cell_run(&g->ctx, d, (uint32_t)x.chip, w, g->acc_deg + (size_t)cell * cols,
+                        g->acc_ret + (size_t)cell * cols * cfg->n_nd, e);
 }
 
 /* A shard computes the cells whose global index is K mod N (all of them without --shard): every shard
@@ -156,36 +129,50 @@ void nvm_shard_tag(const char *fingerprint, const char *row, char out[17])
 static void flush_rows(grid *g)
 {
     const nvm_sweep_cfg *cfg = g->cfg;
+    const int per_cell = cfg->bases * cfg->runs;
     while (g->rc == NVM_OK && g->next_write < g->cells && g->done[g->next_write]) {
-        const int per_chip = cfg->n_noise * cfg->n_alpha;
-        int cell = g->next_write++, chip = cell / per_chip, ni = cell % per_chip / cfg->n_alpha,
-            ai = cell % cfg->n_alpha;
+        int cell = g->next_write++;
         if (!member(cfg, g->grp0 + cell))
             continue;
-        char alpha[32], noise[16], line[512];
-        nvm_format_double(cfg->alphas[ai], alpha);
-        nvm_noise_name(&cfg->noises[ni], noise);
-        for (int k = 0; k < cfg->n_nd; k++) {
-            int nd = cfg->detector_new ? cfg->nd[k] : nvm_arch_detector_width(g->arch);
-            double ret = g->acc_ret[(size_t)cell * cfg->n_nd + k];
-            snprintf(line, sizeof line, "%s,%s,%d,%d,%s,%s,%s,%d,%d,%.6f,%.6f,%.6f\n", cfg->net,
-                     cfg->dataset, nvm_arch_features(g->arch), nd, cfg->detector_new ? "new" : "last",
-                     noise, alpha, g->base, chip, g->acc_clean, g->acc_deg[cell], ret);
-            if (cfg->shard_n > 0) {   /* shard rows carry their global cell and a tag for the merge */
-                char tagged[600], tag[17];
-                nvm_shard_tag(cfg->grid, line, tag);
-                snprintf(tagged, sizeof tagged, "%ld,%s,%s", g->grp0 + cell, tag, line);
-                g->rc = nvm_csv_write(g->csv, tagged, &g->err);
-            } else {
-                g->rc = nvm_csv_write(g->csv, line, &g->err);
-            }
-            if (g->rc != NVM_OK)
-                return;
-            size_t s = (((size_t)g->nfe_i * cfg->n_nd + k) * cfg->n_noise + ni) * cfg->n_alpha + ai;
-            g->stats->acc_degraded[s] += g->acc_deg[cell] / (cfg->bases * cfg->runs);
-            g->stats->acc_retrained[s] += ret / (cfg->bases * cfg->runs);
-            g->stats->rows++;
-        }
+        cell_ix x = decode(cfg, cell);
+        nvm_device d;
+        nvm_sweep_device(cfg, x.ni, x.ai, x.fi, x.ri, x.adi, x.dai, &d);
+        char alpha[32], noise[16], line[640], fault[32], stuck[32], read[32];
+        nvm_format_double(cfg->alphas[x.ai], alpha);
+        nvm_noise_name(&cfg->noises[x.ni], noise);
+        nvm_format_double(d.fault_rate, fault);
+        nvm_format_double(d.fault_rate > 0 ? d.stuck_on : 0, stuck);
+        nvm_format_double(d.read_sigma, read);
+        for (int ti = 0; ti < cfg->n_time; ti++)
+            for (int ci = 0; ci < cfg->n_comp; ci++)
+                for (int k = 0; k < cfg->n_nd; k++) {
+                    const size_t col = ((size_t)cell * cfg->n_time + ti) * cfg->n_comp + ci;
+                    int nd = cfg->detector_new ? cfg->nd[k] : nvm_arch_detector_width(g->arch);
+                    double deg = g->acc_deg[col], ret = g->acc_ret[col * cfg->n_nd + k];
+                    char time[32], at[32];
+                    nvm_format_double(cfg->times[ti], time);
+                    nvm_format_double(cfg->retrain_each ? cfg->times[ti] : cfg->retrain_at, at);
+                    snprintf(line, sizeof line,
+                             "%s,%s,%d,%d,%s,%s,%s,%d,%d,%.6f,%.6f,%.6f,%s,%s,%s,%s,%d,%d,%s,%s,%s\n", cfg->net,
+                             cfg->dataset, nvm_arch_features(g->arch), nd, cfg->detector_new ? "new" : "last",
+                             noise, alpha, g->base, x.chip, g->acc_clean, deg, ret, time, fault, stuck, read,
+                             d.adc_bits, d.dac_bits, cfg->comps[ci] && d.model == NVM_DEV_PCM ? "global" : "none",
+                             cfg->analog_all ? "all" : "fe", at);
+                    if (cfg->shard_n > 0) {   /* shard rows carry their global cell and a tag for the merge */
+                        char tagged[700], tag[17];
+                        nvm_shard_tag(cfg->grid, line, tag);
+                        snprintf(tagged, sizeof tagged, "%ld,%s,%s", g->grp0 + cell, tag, line);
+                        g->rc = nvm_csv_write(g->csv, tagged, &g->err);
+                    } else {
+                        g->rc = nvm_csv_write(g->csv, line, &g->err);
+                    }
+                    if (g->rc != NVM_OK)
+                        return;
+                    size_t st = stat_index(cfg, g->nfe_i, k, &x, ti, ci);
+                    g->stats->acc_degraded[st] += deg / per_cell;
+                    g->stats->acc_retrained[st] += ret / per_cell;
+                    g->stats->rows++;
+                }
     }
 }
 
@@ -234,6 +221,7 @@ static int absorb_rows(const nvm_sweep_cfg *cfg, nvm_sweep_stats *st, const char
 {
     const char *p = text;
     const int skip = cfg->shard_n > 0 ? 11 : 9;   /* to acc_clean (shard rows lead with cell, tag) */
+    const int per_cell = nvm_sweep_rows_per_cell(cfg);
     for (long r = 0; r < n_rows; r++) {
         double v[3];
         for (int f = 0; f < skip && p; f++) {
@@ -243,18 +231,20 @@ static int absorb_rows(const nvm_sweep_cfg *cfg, nvm_sweep_stats *st, const char
         char *end = NULL;
         for (int f = 0; f < 3 && p; f++) {
             v[f] = strtod(p, &end);
-            p = end && (*end == ',' || *end == '\n') && end > p ? end + 1 : NULL;
+            p = end && *end == ',' && end > p ? end + 1 : NULL;
         }
-        if (!p || end[0] != '\n')
-            return nvm_fail(e, NVM_EDATA, "%s.part: row %ld is not a complete sweep row", cfg->out, r + 2);
-        long cell = r / cfg->n_nd;
+        const char *nl = p ? strchr(p, '\n') : NULL;
+        if (!p || !nl)
+            return nvm_fail(e, NVM_EDATA, "%s.part: row %ld is not a complete sweep row", cfg->csv, r + 2);
+        p = nl + 1;
+        long cell = r / per_cell;
         if (cfg->shard_n > 0)   /* the i-th cell of shard K is global cell K + i·N */
             cell = cfg->shard_k + cell * cfg->shard_n;
         long grp = cell / cells;
-        int k = (int)(r % cfg->n_nd), local = (int)(cell % cells);
-        int ni = local % (cfg->n_noise * cfg->n_alpha) / cfg->n_alpha, ai = local % cfg->n_alpha;
-        int fi = (int)(grp / cfg->bases);
-        size_t s = (((size_t)fi * cfg->n_nd + k) * cfg->n_noise + ni) * cfg->n_alpha + ai;
+        int within = (int)(r % per_cell), k = within % cfg->n_nd, ci = within / cfg->n_nd % cfg->n_comp,
+            ti = within / cfg->n_nd / cfg->n_comp;
+        cell_ix x = decode(cfg, cell % cells);
+        size_t s = stat_index(cfg, (int)(grp / cfg->bases), k, &x, ti, ci);
         st->acc_clean[grp] = v[0];
         st->acc_degraded[s] += v[1] / (cfg->bases * cfg->runs);
         st->acc_retrained[s] += v[2] / (cfg->bases * cfg->runs);
@@ -322,7 +312,7 @@ static int save_base(const nvm_sweep_cfg *cfg, const nvm_arch *a, float *params,
 /* Clean accuracy through the same path the cells use (features, then detector), so that at α = 0
  * acc_degraded equals it exactly. */
 static double clean_accuracy(const nvm_arch *a, const float *params, const nvm_dataset *test,
-                             worker *w, nvm_compute *cx)
+                             nvm_cell_scratch *w, nvm_compute *cx)
 {
     nvm_run_layers(a, params, 0, a->fe_layers, test->x, test->n, w->ftest, &w->work, cx);
     return nvm_accuracy(a, params, a->fe_layers, w->ftest, test->y, test->n, &w->work, cx);
@@ -332,15 +322,16 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
               nvm_pool *pool, nvm_isa isa, nvm_sweep_stats *stats, nvm_err *e)
 {
     memset(stats, 0, sizeof *stats);
-    const int nw = nvm_pool_size(pool), cells = cfg->runs * cfg->n_noise * cfg->n_alpha;
-    size_t nstat = (size_t)cfg->n_nfe * cfg->n_nd * cfg->n_noise * cfg->n_alpha;
+    const int nw = nvm_pool_size(pool), cells = cfg->runs * nvm_sweep_cells_per_chip(cfg),
+              per_cell = nvm_sweep_rows_per_cell(cfg);
+    size_t nstat = (size_t)cfg->n_nfe * cfg->n_nd * nvm_sweep_conditions(cfg);
     stats->acc_clean = nvm_calloc((size_t)cfg->n_nfe * cfg->bases, sizeof(double));
     stats->acc_degraded = nvm_calloc(nstat, sizeof(double));
     stats->acc_retrained = nvm_calloc(nstat, sizeof(double));
     grid g = {.cfg = cfg, .train = train, .test = test, .cells = cells};
-    g.workers = nvm_calloc((size_t)nw, sizeof(worker));
-    g.acc_deg = nvm_alloc((size_t)cells, sizeof(double));
-    g.acc_ret = nvm_alloc((size_t)cells * cfg->n_nd, sizeof(double));
+    g.workers = nvm_calloc((size_t)nw, sizeof *g.workers);
+    g.acc_deg = nvm_alloc((size_t)cells * cfg->n_time * cfg->n_comp, sizeof(double));
+    g.acc_ret = nvm_alloc((size_t)cells * per_cell, sizeof(double));
     g.done = nvm_alloc((size_t)cells, 1);
     nvm_compute *cx = nvm_compute_new(isa, pool);
     float *params = NULL;
@@ -348,9 +339,11 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
     nvm_progress prog;
     long cells_done = 0, kept_rows = 0;
     char *kept = NULL;
-    int rc = NVM_OK, max_nd = 0;
-    for (int k = 0; k < cfg->n_nd; k++)
-        max_nd = cfg->nd[k] > max_nd ? cfg->nd[k] : max_nd;
+    int rc = NVM_OK, converters = 0;
+    for (int i = 0; i < cfg->n_adc; i++)
+        converters |= cfg->adcs[i] > 0;
+    for (int i = 0; i < cfg->n_dac; i++)
+        converters |= cfg->dacs[i] > 0;
     if (!stats->acc_clean || !stats->acc_degraded || !stats->acc_retrained || !g.workers ||
         !g.acc_deg || !g.acc_ret || !g.done || !cx) {
         rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
@@ -359,8 +352,8 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
     char header[256];
     snprintf(header, sizeof header, "%s%s", cfg->shard_n > 0 ? NVM_SHARD_COLUMNS : "", CSV_HEADER);
     if (cfg->resume && !cfg->train_only) {
-        rc = nvm_csv_resume(&csv, cfg->csv, header, cfg->n_nd, &kept, &kept_rows, e);
-        if (rc == NVM_OK && kept_rows > (long)cfg->n_nfe * cfg->bases * cells * cfg->n_nd)
+        rc = nvm_csv_resume(&csv, cfg->csv, header, per_cell, &kept, &kept_rows, e);
+        if (rc == NVM_OK && kept_rows > (long)cfg->n_nfe * cfg->bases * cells * per_cell)
             rc = nvm_fail(e, NVM_EDATA, "%s: more rows than this grid has", csv.part);
         if (rc == NVM_OK)
             rc = absorb_rows(cfg, stats, kept, kept_rows, cells, e);
@@ -369,7 +362,7 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
             nvm_csv_abandon(&csv);
             goto out;
         }
-        cells_done = kept_rows / cfg->n_nd;
+        cells_done = kept_rows / per_cell;
     } else if (!cfg->train_only && (rc = nvm_csv_open(&csv, cfg->csv, header, e)) != NVM_OK) {
         goto out;
     }
@@ -399,14 +392,17 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
             stats->fe_mac_share = (double)nvm_arch_macs(&a, 0, a.fe_layers) /
                                   (double)nvm_arch_macs(&a, 0, a.n_layers);
         free(params);
-        nvm_arch d;
-        if (!(params = nvm_alloc_floats(a.n_params)) ||
-            (rc = detector_arch(&d, &a, max_nd, e)) != NVM_OK) {
-            rc = rc ? rc : nvm_fail(e, NVM_ERUNTIME, "out of memory");
+        if (!(params = nvm_alloc_floats(a.n_params))) {
+            rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
             break;
         }
+        g.ctx = (nvm_cell_ctx){.a = &a, .clean = params, .train = train, .test = test, .retrain = &cfg->retrain,
+                               .cal = converters ? &g.cal : NULL, .times = cfg->times, .n_time = cfg->n_time,
+                               .comps = cfg->comps, .n_comp = cfg->n_comp, .retrain_each = cfg->retrain_each,
+                               .retrain_at = cfg->retrain_at, .detector_new = cfg->detector_new, .nd = cfg->nd,
+                               .n_nd = cfg->n_nd, .seed = cfg->seed, .degrade_biases = cfg->degrade_biases};
         for (int i = 0; i < nw && rc == NVM_OK; i++)
-            if (worker_init(&g.workers[i], &a, train->n, test->n, d.n_params, isa) != NVM_OK)
+            if (nvm_cell_scratch_init(&g.workers[i], &g.ctx, isa) != NVM_OK)
                 rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for %d workers' feature caches", nw);
         for (int b = 0; b < cfg->bases && rc == NVM_OK; b++) {
             const long grp0 = ((long)fi * cfg->bases + b) * cells;   /* global index of its cell 0 */
@@ -437,6 +433,9 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
                 break;
             if (cfg->train_only)
                 continue;
+            g.ctx.base = (uint32_t)b;
+            if (converters)   /* DAC/ADC ranges of this base network, on its first training samples */
+                nvm_device_calibrate(&a, params, train->x, train->n, &g.workers[0].work, cx, &g.cal);
             g.first = g.next_write = resumed > grp0 ? (int)(resumed - grp0) : 0;
             memset(g.done, 0, (size_t)cells);
             memset(g.done, 1, (size_t)g.first);
@@ -448,7 +447,7 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
                 rc = NVM_EINTR;
         }
         for (int i = 0; i < nw; i++)
-            worker_free(&g.workers[i]);
+            nvm_cell_scratch_free(&g.workers[i]);
     }
     nvm_progress_end(&prog);
     pthread_mutex_destroy(&g.lock);
@@ -483,38 +482,78 @@ void nvm_sweep_stats_free(nvm_sweep_stats *s)
 
 void nvm_sweep_summary(const nvm_sweep_cfg *cfg, const nvm_sweep_stats *s, FILE *f)
 {
+    /* Device columns only where that axis is used. */
+    int show_f = cfg->n_faults > 1 || cfg->faults[0] > 0, show_r = cfg->n_read > 1 || cfg->reads[0] > 0,
+        show_a = cfg->n_adc > 1 || cfg->adcs[0] > 0, show_d = cfg->n_dac > 1 || cfg->dacs[0] > 0,
+        show_t = cfg->n_time > 1 || cfg->times[0] > 0, show_c = cfg->n_comp > 1;
+    const size_t conds = nvm_sweep_conditions(cfg);
     for (int fi = 0; fi < cfg->n_nfe; fi++) {
         double clean = 0;
         for (int b = 0; b < cfg->bases; b++)
             clean += s->acc_clean[(size_t)fi * cfg->bases + b] / cfg->bases;
-        fprintf(f, "\n%s, N_FE = %d: clean test accuracy %.2f %% (mean of %d base network%s); "
-                   "accuracies are means of %d chip%s\n",
-                cfg->net, cfg->nfe[fi], 100 * clean, cfg->bases, cfg->bases > 1 ? "s" : "",
-                cfg->bases * cfg->runs, cfg->bases * cfg->runs > 1 ? "s" : "");
-        for (int ni = 0; ni < cfg->n_noise; ni++) {
-            char noise[16];
+        fprintf(f, "\n%s on %s, N_FE = %d: clean test accuracy %.2f %% (mean of %d base network%s); "
+                   "accuracies are means of %d chip%s%s\n",
+                cfg->net, cfg->dataset, cfg->nfe[fi], 100 * clean, cfg->bases, cfg->bases > 1 ? "s" : "",
+                cfg->bases * cfg->runs, cfg->bases * cfg->runs > 1 ? "s" : "",
+                cfg->analog_all ? "; every layer analog" : "");
+        fprintf(f, "  %-8s %-6s", "noise", "alpha");
+        if (show_f)
+            fprintf(f, " %-7s", "faults");
+        if (show_r)
+            fprintf(f, " %-6s", "read");
+        if (show_a)
+            fprintf(f, " %-4s", "adc");
+        if (show_d)
+            fprintf(f, " %-4s", "dac");
+        if (show_t)
+            fprintf(f, " %-9s", "time_s");
+        if (show_c)
+            fprintf(f, " %-7s", "comp");
+        for (int k = 0; k < cfg->n_nd; k++) {
+            char head[40];
+            if (cfg->detector_new)
+                snprintf(head, sizeof head, "retrained (new, N_D=%d)", cfg->nd[k]);
+            else
+                snprintf(head, sizeof head, "retrained (last)");
+            fprintf(f, "  %9s  %-24s", "degraded", head);
+        }
+        fprintf(f, "\n");
+        for (size_t c = 0; c < conds; c++) {
+            size_t r = c;
+            int ci = (int)(r % cfg->n_comp);
+            r /= cfg->n_comp;
+            int ti = (int)(r % cfg->n_time);
+            r /= cfg->n_time;
+            int dai = (int)(r % cfg->n_dac);
+            r /= cfg->n_dac;
+            int adi = (int)(r % cfg->n_adc);
+            r /= cfg->n_adc;
+            int ri = (int)(r % cfg->n_read);
+            r /= cfg->n_read;
+            int fa = (int)(r % cfg->n_faults);
+            r /= cfg->n_faults;
+            int ai = (int)(r % cfg->n_alpha), ni = (int)(r / cfg->n_alpha);
+            char noise[16], v[32];
             nvm_noise_name(&cfg->noises[ni], noise);
-            fprintf(f, "  %-8s %-8s", "noise", "alpha");
+            nvm_format_double(cfg->alphas[ai], v);
+            fprintf(f, "  %-8s %-6s", noise, v);
+            if (show_f)
+                nvm_format_double(cfg->faults[fa], v), fprintf(f, " %-7s", v);
+            if (show_r)
+                nvm_format_double(cfg->reads[ri], v), fprintf(f, " %-6s", v);
+            if (show_a)
+                fprintf(f, " %-4d", cfg->adcs[adi]);
+            if (show_d)
+                fprintf(f, " %-4d", cfg->dacs[dai]);
+            if (show_t)
+                nvm_format_double(cfg->times[ti], v), fprintf(f, " %-9s", v);
+            if (show_c)
+                fprintf(f, " %-7s", cfg->comps[ci] && cfg->noises[ni].pcm ? "global" : "none");
             for (int k = 0; k < cfg->n_nd; k++) {
-                char head[40];
-                if (cfg->detector_new)
-                    snprintf(head, sizeof head, "retrained (new, N_D=%d)", cfg->nd[k]);
-                else
-                    snprintf(head, sizeof head, "retrained (last)");
-                fprintf(f, "  %9s  %-24s", "degraded", head);
+                size_t i2 = ((size_t)fi * cfg->n_nd + k) * conds + c;
+                fprintf(f, "  %7.2f %%  %7.2f %%%16s", 100 * s->acc_degraded[i2], 100 * s->acc_retrained[i2], "");
             }
             fprintf(f, "\n");
-            for (int ai = 0; ai < cfg->n_alpha; ai++) {
-                char alpha[32];
-                nvm_format_double(cfg->alphas[ai], alpha);
-                fprintf(f, "  %-8s %-8s", noise, alpha);
-                for (int k = 0; k < cfg->n_nd; k++) {
-                    size_t i = (((size_t)fi * cfg->n_nd + k) * cfg->n_noise + ni) * cfg->n_alpha + ai;
-                    fprintf(f, "  %7.2f %%  %7.2f %%%16s", 100 * s->acc_degraded[i], 100 * s->acc_retrained[i],
-                            "");
-                }
-                fprintf(f, "\n");
-            }
         }
     }
 }

@@ -1,0 +1,26 @@
+/* The device flags of sweep and eval, parsed and checked in one place. */
+#ifndef NVMSIM_DEVICE_ARGS_H
+#define NVMSIM_DEVICE_ARGS_H
+
+#include "nvmsim/args.h"
+#include "nvmsim/cell.h"
+#include "nvmsim/noise.h"
+
+typedef struct {
+    double *times, *faults, *reads;   /* --time, --faults, --read */
+    int n_time, n_faults, n_read;
+    int *adcs, *dacs, *comps;         /* --adc, --dac, --drift-comp (1 global, 0 none) */
+    int n_adc, n_dac, n_comp;
+    double stuck_on, retrain_at;
+    int retrain_each, analog_all;
+} nvm_device_axes;
+
+/* Reads them (defaults: time 0, no faults, no read noise, ideal converters, drift compensation global,
+ * retraining at the first time, the feature extractor analog); usage errors for values out of range,
+ * --time > 0 without a pcm noise model, --retrain-at not among the times, and flags that would be
+ * ignored. Arrays are malloc'd. */
+int nvm_device_axes_parse(const nvm_args *a, const nvm_noise *noises, int n_noise, nvm_device_axes *x,
+                          nvm_err *e);
+void nvm_device_axes_free(nvm_device_axes *x);
+
+#endif
