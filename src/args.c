@@ -238,6 +238,8 @@ static const char *EXAMPLES[] = {
     [NVM_CMD_EVAL] = "  nvmsim eval --model mlp3.nvm --alpha 0.5 --chip 3\n"
                      "  nvmsim eval --model mlp3.nvm --alpha 0:1:0.25 --noise gauss,quant:3 --retrain\n",
     [NVM_CMD_SWEEP] = "  nvmsim sweep --net mlp2 --alpha 0:1:0.05\n"
+                      "  nvmsim sweep --net mlp2 --noise pcm --alpha 1 --time 1,3600,86400,2.6e6 --drift-comp global,none --runs 2 --out pcm.csv\n"
+                      "  nvmsim sweep --net mlp2 --faults 0:0.2:0.05 --read 0,0.05 --adc 0,4 --alpha 0 --runs 2 --out dev.csv\n"
                       "  nvmsim sweep --net mlp3 --nfe 10,20,50,100,200 --runs 10 --out mlp3-10chips.csv\n"
                       "  nvmsim sweep --net mlp2 --nfe 100 --detector new --nd 0,100 --alpha 0,0.5,1 --out det.csv\n"
                       "  nvmsim sweep --arch 'c32-p-c64|p-c64-f64-f10' --epochs 4 --alpha 0:1:0.25 --runs 2 --out split.csv\n",
@@ -247,7 +249,8 @@ static const char *EXAMPLES[] = {
                       "  nvmsim merge --out s.csv 's.csv.shard-*-of-2.csv'\n",
     [NVM_CMD_INFO] = "  nvmsim info --dataset cifar10\n  nvmsim info --model mlp3.nvm\n"
                      "  nvmsim info --arch c32s-p-c64s-p-c64-f64-f10\n"
-                     "  nvmsim info --net cnn --dataset mnist\n",
+                     "  nvmsim info --net cnn --dataset mnist\n"
+                     "  nvmsim info --model mlp3.nvm --device\n",
 };
 
 void nvm_args_help(int cmd)

@@ -211,6 +211,49 @@ else
     echo "cli.sh: note: the shard finished before SIGINT; shard resume test skipped" >&2
 fi
 
+# Device axes: every one at once is thread-independent and resumes byte-identically; all of them at
+# their defaults change nothing; the first twelve columns of a default sweep are as before; eval
+# reproduces a device cell; bad specs are one line and exit 2.
+V="$D --nfe 8 --epochs 2 --alpha 0,1 --noise gauss,pcm --time 0,3600 --drift-comp global,none --faults 0,0.1 \
+   --read 0,0.05 --adc 0,4 --dac 0,4 --runs 2 --retrain-epochs 1"
+"$NVMSIM" sweep $V --threads 1 --out "$T/v1.csv" >/dev/null 2>"$T/err" || bad "device sweep: $(cat "$T/err")"
+"$NVMSIM" sweep $V --threads 2 --out "$T/v2.csv" >/dev/null 2>&1 || bad "device sweep (threads 2)"
+cmp -s "$T/v1.csv" "$T/v2.csv" && ok || bad "device CSV differs across --threads 1/2"
+[ "$(wc -l <"$T/v1.csv")" -eq $((1 + 2 * 2 * 2 * 2 * 2 * 2 * 2 * 2 * 2)) ] && ok || bad "device rows: $(wc -l <"$T/v1.csv")"
+head -n 200 "$T/v1.csv" >"$T/vr.csv.part"
+sed 's/"status": "complete"/"status": "interrupted"/' "$T/v1.csv.json" >"$T/vr.csv.json"
+cp "$T/v1.csv.n8.b0.nvm" "$T/vr.csv.n8.b0.nvm"
+"$NVMSIM" sweep $V --out "$T/vr.csv" --resume >/dev/null 2>"$T/err" || bad "device resume: $(cat "$T/err")"
+cmp -s "$T/v1.csv" "$T/vr.csv" && ok || bad "resumed device CSV differs"
+# pcm drifts: at one hour without compensation accuracy moves; gauss rows do not depend on time.
+awk -F, '$6 == "gauss" && $16 == 0 { k = $7 FS $9 FS $14 FS $17 FS $18 FS $19; if (k in a && a[k] != $11) bad = 1; a[k] = $11 }
+         END { exit bad }' "$T/v1.csv" && ok || bad "gauss rows change with time"
+"$NVMSIM" sweep $D --nfe 8 --epochs 2 --alpha 0,1 --runs 2 --retrain-epochs 1 --out "$T/z0.csv" >/dev/null 2>&1
+"$NVMSIM" sweep $D --nfe 8 --epochs 2 --alpha 0,1 --runs 2 --retrain-epochs 1 --time 0 --faults 0 --read 0 --adc 0 \
+    --dac 0 --analog fe --out "$T/z1.csv" >/dev/null 2>&1
+cmp -s "$T/z0.csv" "$T/z1.csv" && ok || bad "explicit zero device settings changed the CSV"
+awk -F, 'NR > 1 && ($13 != "0" || $14 != "0" || $15 != "0" || $16 != "0" || $17 != "0" || $18 != "0" || $19 != "none" || $20 != "fe" || $21 != "0") { exit 1 }' \
+    "$T/z0.csv" && ok || bad "default device columns: $(sed -n 2p "$T/z0.csv")"
+"$NVMSIM" train $D --nfe 8 --epochs 2 --out "$T/m8.nvm" >/dev/null 2>&1
+"$NVMSIM" eval $D --model "$T/m8.nvm" --noise pcm --alpha 1 --time 0,3600 --drift-comp global,none --faults 0.1 --read 0.05 \
+    --chip 1 --retrain --retrain-epochs 1 >"$T/ev2" 2>&1 || bad "eval with device flags: $(cat "$T/ev2")"
+want=$(awk -F, '$6 == "pcm" && $7 == "1" && $9 == "1" && $14 == "0.1" && $16 == "0.05" && $17 == 0 && $18 == 0 { print $11, $12 }' "$T/v1.csv" | tr '\n' ' ')
+got=$(awk '$1 == "pcm" { print $3, $4 }' "$T/ev2" | tr '\n' ' ')
+[ -n "$want" ] && [ "$want" = "$got" ] && ok || bad "eval device cell '$got', sweep rows '$want'"
+"$NVMSIM" info --model "$T/m8.nvm" --device | grep -q "s = .* uS" && ok || bad "info --device"
+expect 2 "faults 1.5: expected a number from 0 to 1" sweep $D --faults 1.5
+expect 2 "time -1: expected a number from 0" sweep $D --noise pcm --time -1
+expect 2 "adc 33: expected a whole number from 0 to 16" sweep $D --adc 33
+expect 2 "read nan" sweep $D --read nan
+expect 2 "only --noise pcm drifts" sweep $D --time 0,60
+expect 2 "retrain-at 7: not one of the --time values" sweep $D --noise pcm --time 0,60 --retrain-at 7
+expect 2 "drift-comp foo" sweep $D --noise pcm --drift-comp foo
+expect 2 "stuck-on sets what faulty devices are stuck at" sweep $D --stuck-on 0.5
+expect 2 "analog x: expected fe" sweep $D --analog x
+expect 2 "use one of them" sweep $D --analog all --detector new --nd 4
+expect 2 "add --model" info --device
+expect 2 "--faults picks the degraded chip" eval $D --model "$T/m8.nvm" --faults 0.1
+
 # A finished CSV is never overwritten by accident.
 expect 2 "exists: choose another --out, or add --overwrite" sweep $S --out "$T/a.csv"
 "$NVMSIM" sweep $S --out "$T/a.csv" --overwrite >/dev/null 2>&1 && cmp -s "$T/a.csv" "$T/b.csv" && ok || bad "--overwrite"

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nvmsim/commands.h"
+#include "nvmsim/device.h"
 #include "nvmsim/model.h"
 #include "nvmsim/session.h"
 
@@ -64,6 +65,8 @@ static int check_subject(const nvm_args *a, nvm_err *e)
 {
     static const char *DATA[] = {"--data", "--dataset-name", "--train-limit", "--test-limit", "--threads"};
     int model = nvm_arg(a, "--model") != NULL, arch = nvm_arg(a, "--net") || nvm_arg(a, "--arch");
+    if (nvm_arg(a, "--device") && !model)
+        return nvm_fail(e, NVM_EUSAGE, "--device shows how a trained network maps onto conductances: add --model FILE");
     if (model && (arch || nvm_arg(a, "--nfe") || nvm_arg(a, "--dataset")))
         return nvm_fail(e, NVM_EUSAGE, "--model describes that file's network: drop --net/--arch/--nfe/--dataset");
     if (!model && !arch && nvm_arg(a, "--nfe"))
@@ -90,6 +93,18 @@ int nvm_cmd_info(const nvm_args *a, nvm_err *e)
                "accuracy %.4f\n", path, m.arch.name, m.arch.spec, m.arch.in_h, m.arch.in_w, m.arch.in_c, m.dataset,
                (unsigned long long)m.seed, m.base, m.test_acc);
         print_arch(&m.arch);
+        if (nvm_arg(a, "--device")) {   /* how a chip would hold it: the mapping and the models' constants */
+            nvm_device d;
+            nvm_device_defaults(&d);
+            printf("  conductance mapping of the analog layers (differential pair, biases on the array):\n");
+            nvm_device_print_mapping(stdout, &m.arch, m.params, &d, 1);
+            int nc;
+            const nvm_dev_const *k = nvm_device_constants(&nc);
+            printf("  device model constants:");
+            for (int i = 0; i < nc; i++)
+                printf("%s %s = %g", i ? "," : "", k[i].name, k[i].value);
+            printf("\n");
+        }
         nvm_model_free(&m);
         return NVM_OK;
     }
