@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NVMSIM_VERSION "0.1.0"
+#define NVMSIM_VERSION "0.2.0"
 
 /* Exit codes (documented in README.md and `nvmsim --help`). */
 enum {

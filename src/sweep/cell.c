@@ -142,13 +142,16 @@ int nvm_cell_run(const nvm_cell_ctx *c, nvm_device d, uint32_t chip_ix, nvm_cell
             if ((rc = retrain(c, chip_ix, s, e)) != NVM_OK)
                 break;
         }
+        /* The original detector was made for the chip right after programming: its drift compensation
+         * refers to the first time (or --retrain-at); the retrained one to the time it was retrained at. */
+        const double ref_deg = c->retrain_each ? c->times[0] : c->retrain_at;
         d.time = t;
-        d.time_ref = tr;
         nvm_device_realise(a, c->clean, s->chip, &d, &chip);
         for (int ci = 0; ci < c->n_comp && rc == NVM_OK; ci++) {
             const int col = ti * c->n_comp + ci;
             float comp[NVM_MAX_LAYERS];
             d.drift_comp = c->comps[ci] && d.model == NVM_DEV_PCM;   /* only PCM drifts */
+            d.time_ref = ref_deg;
             if (d.drift_comp)
                 nvm_device_drift_comp(a, c->clean, s->chip, s->ref, &d, &chip, comp);
             nvm_device_analog(a, c->clean, &d, &chip, c->cal, d.drift_comp ? comp : NULL, &an);
@@ -157,10 +160,16 @@ int nvm_cell_run(const nvm_cell_ctx *c, nvm_device d, uint32_t chip_ix, nvm_cell
             acc_deg[col] = nvm_accuracy_an(a, s->chip, fe, s->ftest, test->y, test->n, &s->work, s->cx, &an, 0);
             if (!c->retrain)
                 continue;
-            if (d.read_sigma > 0) {   /* every test evaluation reads the chip anew */
-                an.pass++;
-                nvm_run_layers_an(a, s->chip, 0, fe, test->x, test->n, s->ftest, &s->work, s->cx, &an, 0);
+            int reread = d.read_sigma > 0;   /* every test evaluation reads the chip anew */
+            d.time_ref = tr;
+            if (d.drift_comp && tr != ref_deg) {
+                nvm_device_drift_comp(a, c->clean, s->chip, s->ref, &d, &chip, comp);
+                reread = 1;
             }
+            nvm_device_analog(a, c->clean, &d, &chip, c->cal, d.drift_comp ? comp : NULL, &an);
+            an.pass = 2 * (uint32_t)col + 1;
+            if (reread)
+                nvm_run_layers_an(a, s->chip, 0, fe, test->x, test->n, s->ftest, &s->work, s->cx, &an, 0);
             rc = measure_retrained(c, &d, &chip, &an, s, acc_ret + (size_t)col * c->n_nd, e);
         }
     }
