@@ -32,14 +32,14 @@ ARGS=(--net mlp2 --nfe 16,24 --bases 2 --train-limit 2000 --test-limit 500 --epo
 SB=(-p nvmtest -t 10 -c 1)                 # sbatch options passed through submit.sh to all three jobs
 
 say() { echo "slurm.sh: [$(($(date +%s) - t_start)) s] $*"; }
-T=
+T= cur=                                    # cur: the scenario running (its job logs are shown on failure)
 dump_logs() {
     [ -n "$T" ] && [ -d "$T" ] || return 0
     echo "---- squeue"; squeue 2>&1 | head -30
     for f in "$T"/log/* "$T"/munge/munged.log; do
         [ -f "$f" ] && { echo "---- $f (last 30 lines)"; tail -n 30 "$f"; }
     done
-    find "$T/w" -path '*.slurm/*.log' 2>/dev/null | sort | while read -r f; do
+    find "${cur:-$T/w}" -path '*.slurm/*.log' 2>/dev/null | sort | while read -r f; do
         echo "---- $f"; tail -n 15 "$f"
     done
 }
@@ -316,6 +316,7 @@ chmod 755 "$T/mock-nvmsim"
 
 # submit_in DIR SHARDS NVMSIM: submit.sh --out r.csv from DIR; sets TRAIN_JOB ARRAY_JOB MERGE_JOB
 submit_in() {
+    cur=$1
     mkdir -p "$1"
     (cd "$1" && "$submit" --shards "$2" --nvmsim "$3" "${SB[@]}" -- sweep "${ARGS[@]}" --out r.csv) \
         > "$1/submit.out" 2>&1 || { cat "$1/submit.out"; fail "submit.sh failed in $1"; }
