@@ -384,6 +384,37 @@ scenarios() {
     same_csv "$d/r.csv" "$w/ref.csv" "$name, task 2 of 3 requeued mid-run (scontrol requeue), resumed, merged by the merge job"
 }
 
+# ---- submit.sh's command line: bad ones are one line + exit 2, --dry-run submits nothing, a failed sbatch
+#      leaves nothing queued --------------------------------------------------------------------------------
+d=$T/w/cmdline
+mkdir -p "$d"
+cur=$d
+check_usage() {     # check_usage WHAT SUBMIT-ARGS...: exit 2, one line on stderr, nothing submitted
+    local what=$1 rc
+    shift
+    (cd "$d" && "$submit" "$@") > "$d/out" 2> "$d/err"
+    rc=$?
+    [ $rc -eq 2 ] || fail "submit.sh with $what: exit $rc, not 2"
+    [ "$(wc -l < "$d/err")" -eq 1 ] && [ ! -s "$d/out" ] || fail "submit.sh with $what: not one line: $(cat "$d/err")"
+}
+check_usage "--shards 0" --shards 0 --nvmsim "$T/mock-nvmsim" -- sweep --out r.csv
+check_usage "--shards x" --shards x --nvmsim "$T/mock-nvmsim" -- sweep --out r.csv
+check_usage "no sweep" --nvmsim "$T/mock-nvmsim" -p nvmtest
+check_usage "no --out" --nvmsim "$T/mock-nvmsim" -- sweep --net mlp2
+check_usage "--threads in the sweep" --nvmsim "$T/mock-nvmsim" -- sweep --out r.csv --threads 2
+check_usage "a missing nvmsim" --nvmsim "$T/none" -- sweep --out r.csv
+(cd "$d" && "$submit" --dry-run --shards 3 --nvmsim "$T/mock-nvmsim" "${SB[@]}" -- sweep "${ARGS[@]}" --out r.csv) > "$d/out" 2>&1 ||
+    fail "submit.sh --dry-run: $(cat "$d/out")"
+[ "$(grep -c 'sbatch --parsable' "$d/out")" -eq 3 ] && grep -q -- '--array=0-2 .*--dependency=afterok:\$TRAIN_JOB' "$d/out" &&
+    grep -q -- '--dependency=afterok:\$ARRAY_JOB' "$d/out" || fail "submit.sh --dry-run printed: $(cat "$d/out")"
+[ ! -e "$d/r.csv.slurm" ] || fail "submit.sh --dry-run created r.csv.slurm"
+(cd "$d" && "$submit" --shards 5000 --nvmsim "$T/mock-nvmsim" "${SB[@]}" -- sweep "${ARGS[@]}" --out r.csv) > "$d/out" 2>&1
+rc=$?
+[ $rc -eq 4 ] || fail "submit.sh --shards 5000 (more than MaxArraySize): exit $rc, not 4: $(cat "$d/out")"
+sleep 0.5
+[ -z "$(squeue -h -o %i)" ] || fail "a failed submit.sh left jobs queued: $(squeue -h -o '%i %j %T')"
+say "ok: submit.sh: bad command lines exit 2 with one line, --dry-run submits nothing, a failed sbatch leaves no job"
+
 # ---- the cluster smoke with the mock, then the real nvmsim if it can ----------------------------------------
 export CELL_SLEEP=0.03
 scenarios mock "$T/mock-nvmsim"

@@ -94,9 +94,19 @@ array_cmd=(sbatch --parsable "${common[@]}" --job-name=nvmsim-shard --array="0-$
 merge_cmd=(sbatch --parsable "${common[@]}" --job-name=nvmsim-merge --output="$logs/merge.%j.log"
            --dependency=afterok:ARRAY_JOB "${sbatch_opts[@]}" "$template" merge "${args[@]}")
 
-q() { printf '%q ' "$@" | sed 's/ $//'; }          # a command line, quoted so it can be pasted back
+q() {           # a command line, quoted (only where needed) so that it can be pasted back into a shell
+    local a sep=
+    for a in "$@"; do
+        case $a in
+        '' | *[!A-Za-z0-9_./:=,%@+-]*) a="'${a//\'/\'\\\'\'}'" ;;
+        esac
+        printf '%s%s' "$sep" "$a"
+        sep=' '
+    done
+}
 
 if [ $dry = yes ]; then
+    echo "# dry run: nothing submitted; these are the commands, in order (run from $(q "$dir"))"
     echo "mkdir -p $(q "$logs")"
     echo "TRAIN_JOB=\$($(q "${train_cmd[@]}"))"
     echo "ARRAY_JOB=\$($(q "${array_cmd[@]}" | sed 's/afterok:TRAIN_JOB/afterok:$TRAIN_JOB/'))"
@@ -108,14 +118,20 @@ command -v sbatch >/dev/null 2>&1 || { echo "$prog: sbatch not found: run this o
 # Slurm does not create log directories: a job whose --output directory is missing fails silently.
 mkdir -p "$logs" || { echo "$prog: cannot create $logs" >&2; exit 2; }
 
+submitted=()
 submit() {      # sbatch ... → prints the job id (--parsable prints "id" or "id;cluster")
     local id
-    id=$("$@") || { echo "$prog: sbatch failed: $(q "$@")" >&2; exit 4; }
-    echo "${id%%;*}"
+    id=$("$@") && [ -n "$id" ] && { echo "${id%%;*}"; return 0; }
+    echo "$prog: sbatch failed: $(q "$@")" >&2
+    # all three or none: cancel what was already submitted
+    [ ${#submitted[@]} -gt 0 ] && scancel "${submitted[@]}" && echo "$prog: cancelled job(s) ${submitted[*]}" >&2
+    exit 4
 }
 train_job=$(submit "${train_cmd[@]}") || exit 4
+submitted+=("$train_job")
 array_cmd=("${array_cmd[@]/afterok:TRAIN_JOB/afterok:$train_job}")
 array_job=$(submit "${array_cmd[@]}") || exit 4
+submitted+=("$array_job")
 merge_cmd=("${merge_cmd[@]/afterok:ARRAY_JOB/afterok:$array_job}")
 merge_job=$(submit "${merge_cmd[@]}") || exit 4
 printf 'TRAIN_JOB=%s\nARRAY_JOB=%s\nMERGE_JOB=%s\nSHARDS=%s\n' "$train_job" "$array_job" "$merge_job" \
