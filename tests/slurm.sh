@@ -185,7 +185,7 @@ for i in $(seq 150); do
     sleep 0.2
 done
 [ "$state" = idle ] || fail "node not idle after 30 s (state '$state'; $(sinfo -h -R 2>&1))"
-say "cluster up: slurm $(sinfo -V | awk '{print $2}'), node localhost idle, ports $port-$((port + 1)) ($(($(date +%s) - t_start)) s)"
+say "cluster up: slurm $(sinfo -V | awk '{print $2}'), node localhost idle, ports $port-$((port + 1))"
 
 # ---- helpers ------------------------------------------------------------------------------------------------
 # job_states ID...: "JobId=... JobState=..." of every record (array tasks one by one)
@@ -330,7 +330,7 @@ same_csv() {       # same_csv FILE REF WHAT
 
 # scenarios NAME NVMSIM: the four cluster runs against a plain sweep of the same arguments
 scenarios() {
-    local name=$1 nv=$2 w=$T/w/$1 ref d k line
+    local name=$1 nv=$2 w=$T/w/$1 d k line
     mkdir -p "$w"
     "$nv" sweep "${ARGS[@]}" --out "$w/ref.csv" > "$w/ref.out" 2>&1 || { cat "$w/ref.out"; fail "$name: plain sweep failed"; }
     make_holder "$nv"
@@ -418,17 +418,17 @@ say "ok: submit.sh: bad command lines exit 2 with one line, --dry-run submits no
 # ---- the cluster smoke with the mock, then the real nvmsim if it can ----------------------------------------
 export CELL_SLEEP=0.03
 scenarios mock "$T/mock-nvmsim"
-say "ok: cluster machinery (job array, afterok dependencies, scancel, requeue, logs) with the mock nvmsim ($(($(date +%s) - t_start)) s)"
+say "ok: cluster machinery (job array, afterok dependencies, scancel, requeue, logs) with the mock nvmsim"
 unset CELL_SLEEP
 
 if ! "$nvmsim" sweep --help 2>&1 | grep -q -- --shard; then
-    say "nvmsim lacks --shard: cluster smoke only ($(($(date +%s) - t_start)) s)"
+    say "nvmsim lacks --shard: cluster smoke only"
     exit 0
 fi
 if [ ! -e "$data/mnist/train-images-idx3-ubyte" ] && [ ! -e "$data/mnist/train-images-idx3-ubyte.gz" ] &&
    [ ! -e "$data/train-images-idx3-ubyte" ] && [ ! -e "$data/train-images-idx3-ubyte.gz" ]; then
-    say "no MNIST in NVMSIM_DATA=$data: cluster smoke only ($(($(date +%s) - t_start)) s)"
+    say "no MNIST in NVMSIM_DATA=$data: cluster smoke only"
     exit 0
 fi
 scenarios nvmsim "$nvmsim"
-say "ok: all ($(($(date +%s) - t_start)) s)"
+say "ok: all"
