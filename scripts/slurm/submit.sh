@@ -153,9 +153,9 @@ submitted: train job $train_job -> array job $array_job (tasks ${array_job}_0 ..
 result:    $out (+ $out.json) when merge job $merge_job has finished; shards: $out.shard-K-of-$shards.csv
 logs:      $logs/  (train.$train_job.log, shard-K-of-$shards.$array_job.log, merge.$merge_job.log; ids in jobs.env)
 
-watch:     squeue -j $train_job,$array_job,$merge_job      (state of every job; empty once all are done)
+watch:     squeue -j $train_job,$array_job,$merge_job   # every job still queued or running; empty once all are done
            tail -f $logs/shard-*-of-$shards.$array_job.log
-           scontrol show job $merge_job                     (why a job waits: Reason=...)
+           scontrol show job $merge_job   # why a job waits: Reason=...
 
 If a shard fails or is cancelled, the merge job is cancelled too; finished shards are kept. Then:
   re-run shard K by hand (here, or inside salloc/srun), set K first; add --resume if $k_part exists:
