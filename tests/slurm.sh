@@ -372,9 +372,12 @@ scenarios() {
     wait_file 60 "$T/held"
     [ "$(cat "$T/held")" = stopped ] || fail "$name: shard 2/3 finished before it could be stopped mid-run"
     scontrol requeue ${ARRAY_JOB}_2 || fail "$name: scontrol requeue ${ARRAY_JOB}_2 failed"
-    # A requeued job may start only 2 minutes later (BeginTime); once it is pending again, allow it now.
+    # A requeued job may start only 2 minutes later (BeginTime); once it is pending again, allow it sooner.
+    # Not at once: slurmd refuses a job credential issued in the same second as the revocation of the
+    # killed run's ("Job credential revoked", the job FAILS), so 2 s later.
     for i in $(seq 150); do [ "$(job_state ${ARRAY_JOB}_2)" = PENDING ] && break; sleep 0.2; done
     [ "$(job_state ${ARRAY_JOB}_2)" = PENDING ] || fail "$name: requeued task is $(job_state ${ARRAY_JOB}_2), not PENDING"
+    sleep 2
     scontrol update JobId=${ARRAY_JOB}_2 StartTime=now || fail "$name: scontrol update StartTime=now failed"
     wait_jobs 90 $TRAIN_JOB $ARRAY_JOB $MERGE_JOB
     expect_state $ARRAY_JOB COMPLETED; expect_state $MERGE_JOB COMPLETED
