@@ -4,7 +4,8 @@
 # As root: installs slurmctld, slurmd, slurm-client and munge with apt if missing (skips with one line,
 # exit 0, only if that is impossible), writes a private slurm.conf into a temp dir, starts munged (or
 # reuses one that is already running, and then leaves it alone), slurmctld and slurmd, waits for the node to
-# be idle, then for each nvmsim below runs four scenarios through submit.sh (train job -> job array ->
+# be idle, checks submit.sh's command-line errors, --dry-run and a failing sbatch, then for each nvmsim
+# below runs four scenarios through submit.sh (train job -> job array ->
 # merge job) and compares the merged CSV with a plain one-machine sweep of the same arguments (cmp):
 #   4 shards; 3 shards; one array task cancelled mid-run (scancel), the merge job cancelled with it, the
 #   shard re-run by hand and merged by hand with the commands submit.sh printed; one task requeued mid-run
