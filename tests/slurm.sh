@@ -221,8 +221,12 @@ wait_file() {      # wait_file SECONDS FILE
 }
 
 # A wrapper around an nvmsim: the shard named in $T/hold (e.g. "1/3") runs once in the background and is
-# stopped (SIGSTOP) as soon as its .part holds a finished row; $T/held then says "stopped", or "finished"
-# when the shard was done before that (too fast to catch). Every other call is the nvmsim itself.
+# stopped (SIGSTOP, with its child processes) as soon as its .part holds a finished row; $T/held then says "stopped", or "finished"
+# when the shard was done before that (too fast to catch); $T/held-pids lists the stopped processes. Every
+# other call is the nvmsim itself.
+# Slurm kills a job with SIGCONT, then SIGTERM: a shard woken by the SIGCONT could finish its last cells before
+# the SIGTERM lands. So the test first queues a SIGTERM on the stopped processes (term_held), which they
+# receive the moment Slurm's SIGCONT wakes them: the kill really happens mid-run, every time.
 make_holder() {     # make_holder REAL_NVMSIM → $T/hold-nvmsim
     cat > "$T/hold-nvmsim" <<EOF
 #!/bin/bash
@@ -236,6 +240,11 @@ for a in "$@"; do
     case $a in --out=*) out=${a#--out=} ;; esac
     prev=$a
 done
+stop_tree() {       # SIGSTOP a process and everything it started (a shard may be more than one process)
+    local c
+    kill -STOP "$1" 2>/dev/null && echo "$1" >> "$T/held-pids"
+    for c in $(pgrep -P "$1"); do stop_tree "$c"; done
+}
 if [ -n "$shard" ] && [ -s "$T/hold" ] && [ "$(cat "$T/hold")" = "$shard" ]; then
     rm -f "$T/hold"                  # only the first run is held; the re-run goes straight through
     part=$out.shard-${shard%/*}-of-${shard#*/}.csv.part
@@ -243,7 +252,7 @@ if [ -n "$shard" ] && [ -s "$T/hold" ] && [ "$(cat "$T/hold")" = "$shard" ]; the
     pid=$!
     while kill -0 $pid 2>/dev/null; do
         if [ -f "$part" ] && [ "$(wc -l < "$part")" -ge 2 ]; then
-            kill -STOP $pid; echo stopped > "$T/held"; break
+            stop_tree $pid; echo stopped > "$T/held"; break
         fi
         sleep 0.005
     done
@@ -255,6 +264,8 @@ exec "$real" "$@"
 EOF
     chmod 755 "$T/hold-nvmsim"
 }
+
+term_held() { kill -TERM $(cat "$T/held-pids") 2>/dev/null; }
 
 # The mock nvmsim: `sweep ... --out F [--runs R]` has R*10 cells (row "cell,value"), CELL_SLEEP s each;
 # --train-only writes F.n1.b0.nvm (a shard refuses to start without it: that checks the dependency);
@@ -347,11 +358,12 @@ scenarios() {
 
     # One task cancelled mid-run: the merge job must go too; re-run and merge by hand as submit.sh says.
     d=$w/cancel
-    rm -f "$T/held"; echo 1/3 > "$T/hold"
+    rm -f "$T/held" "$T/held-pids"; echo 1/3 > "$T/hold"
     submit_in "$d" 3 "$T/hold-nvmsim"
     wait_file 60 "$T/held"
     [ "$(cat "$T/held")" = stopped ] || fail "$name: shard 1/3 finished before it could be stopped mid-run"
     [ "$(job_state ${ARRAY_JOB}_1)" = RUNNING ] || fail "$name: task ${ARRAY_JOB}_1 is $(job_state ${ARRAY_JOB}_1), not RUNNING"
+    term_held
     scancel ${ARRAY_JOB}_1
     wait_jobs 60 $TRAIN_JOB $ARRAY_JOB $MERGE_JOB
     expect_state ${ARRAY_JOB}_1 CANCELLED
@@ -368,10 +380,11 @@ scenarios() {
 
     # One task requeued mid-run: it resumes its .part by itself, and the merge job still runs.
     d=$w/requeue
-    rm -f "$T/held"; echo 2/3 > "$T/hold"
+    rm -f "$T/held" "$T/held-pids"; echo 2/3 > "$T/hold"
     submit_in "$d" 3 "$T/hold-nvmsim"
     wait_file 60 "$T/held"
     [ "$(cat "$T/held")" = stopped ] || fail "$name: shard 2/3 finished before it could be stopped mid-run"
+    term_held
     scontrol requeue ${ARRAY_JOB}_2 || fail "$name: scontrol requeue ${ARRAY_JOB}_2 failed"
     # A requeued job may start only 2 minutes later (BeginTime); once it is pending again, allow it sooner.
     # Not at once: slurmd refuses a job credential issued in the same second as the revocation of the
