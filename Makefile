@@ -92,6 +92,13 @@ $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
+# scripts/slurm/submit.sh end to end on a one-node Slurm cluster that tests/slurm.sh starts and stops itself
+# (as root; installs slurmctld, slurmd, slurm-client and munge with apt if missing). See
+# scripts/slurm/README-cluster.md.
+.PHONY: test-slurm
+test-slurm: nvmsim
+	@bash tests/slurm.sh ./nvmsim
+
 # Finds MNIST (in $$NVMSIM_DATA or ./data), fetching it into ./data if absent, then runs the paper's sweep
 # into results/run-mlp2.csv (the committed study lives in results/paper/ and is never written by it).
 run: nvmsim
