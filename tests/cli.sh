@@ -192,6 +192,12 @@ for case in truncated reordered duplicated edited halfrow running; do
     expect 3 "sh.csv.shard-1-of-3.csv" merge --out "$T/$case.csv" "$T/$case"/sh.csv.shard-*-of-3.csv
     [ ! -e "$T/$case.csv" ] && ok || bad "merge of a $case shard wrote its output"
 done
+mkdir -p "$T/isa"
+for k in 0 1 2; do cp "$T/sh.csv.shard-$k-of-3.csv" "$T/sh.csv.shard-$k-of-3.csv.json" "$T/isa/"; done
+sed -i 's/"isa": "[a-z0-9]*"/"isa": "generic"/' "$T/isa/sh.csv.shard-2-of-3.csv.json"
+if ! grep -q '"isa": "generic"' "$T/sh.csv.shard-0-of-3.csv.json"; then
+    expect 3 "their sums differ" merge --out "$T/isa.csv" "$T/isa"/sh.csv.shard-*-of-3.csv
+fi
 sed 's/"grid": "v=[^ ]*/"grid": "v=0.0.1/' "$T/sh.csv.shard-2-of-3.csv.json" >"$T/running/sh.csv.shard-2-of-3.csv.json"
 expect 3 "merge" $M "$T/running/sh.csv.shard-2-of-3.csv"
 expect 2 "shard 3/3: expected K/N" sweep $H --out "$T/bad.csv" --shard 3/3

@@ -89,6 +89,11 @@ static int check_set(shard_file *f, int n, shard_file **by_k, nvm_err *e)
         if (strcmp(s->grid, ref->grid) != 0 || s->cells != ref->cells || s->rows_per_cell != ref->rows_per_cell)
             return nvm_fail(e, NVM_EDATA, "%s: another sweep's shard (its grid differs from %s's: other flags, "
                             "data or nvmsim version)", f[i].path, f[0].path);
+        /* The fixed-order FMA kernels (AVX2, AVX-512) agree bit for bit; the generic C ones do not. */
+        if ((strcmp(s->isa, "generic") == 0) != (strcmp(ref->isa, "generic") == 0))
+            return nvm_fail(e, NVM_EDATA, "%s ran on the %s path, %s on %s: their sums differ in the last bits; "
+                            "re-run one of them on the other kind of CPU (e.g. sbatch --constraint)", f[i].path,
+                            s->isa, f[0].path, ref->isa);
         if (by_k[s->k])
             return nvm_fail(e, NVM_EDATA, "shard %d of %d given twice: %s and %s", s->k, s->n, by_k[s->k]->path,
                             f[i].path);

@@ -79,6 +79,8 @@ int nvm_shard_parse(const char *name, char *csv, size_t n, const char *json, nvm
         return nvm_fail(e, NVM_EDATA, "%s.json: cells %g, rows per cell %g out of range", name, cells, rpc);
     sh->cells = (long)cells;
     sh->rows_per_cell = (int)rpc;
+    if (!nvm_json_string(json, "isa", sh->isa, sizeof sh->isa))
+        snprintf(sh->isa, sizeof sh->isa, "?");
     nvm_json_number(json, "wall_seconds", &sh->wall_seconds);
     nvm_json_number(json, "train_seconds", &sh->train_seconds);
     nvm_json_number(json, "cell_seconds", &sh->cell_seconds);
