@@ -21,6 +21,9 @@ void nvm_maxpool_forward(const nvm_layer *L, const float *in, float *out, int B)
 /* din[B×H×W×C] = dout routed to the first maximum of each window, 0 elsewhere */
 void nvm_maxpool_backward(const nvm_layer *L, const float *in, const float *out, const float *dout,
                           float *din, int B);
+/* The same, one element at a time (the reference the vector code is tested against) */
+void nvm_maxpool_backward_ref(const nvm_layer *L, const float *in, const float *out, const float *dout,
+                              float *din, int B);
 
 /* Fast tanh (see forward.c); tests compare it with libm. */
 float nvm_tanh(float x);
