@@ -29,6 +29,12 @@ nvm_isa nvm_compute_isa(const nvm_compute *cx);
 void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc);
 
+/* C[M×N] = bias (the same N-vector in every row) + op(A)·op(B): the same bits as copying bias into every
+ * row and calling nvm_gemm with beta = 1, without the pass over C (the chain of each element starts at
+ * bias[j] in the registers). C is never read. */
+void nvm_gemm_bias(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
+                   const float *B, int ldb, const float *bias, float *C, int ldc);
+
 /* Plain triple loop with the same contract (slow; the reference the fast paths are tested against). */
 void nvm_gemm_ref(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                   float beta, float *C, int ldc);

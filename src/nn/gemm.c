@@ -39,12 +39,12 @@
 #define L2_FLOATS (128 * 1024)   /* an operand this size (512 KiB) is assumed to stay in L2 */
 
 /* For tile rows r0 ≤ i < MR and columns j < nr ≤ NR:
- *   C[i-r0][j] = (load ? C[i-r0][j] : 0) + Σ_k a(i,k)·b(k,j), k ascending,
+ *   C[i-r0][j] = (load ? C[i-r0][j] : bias ? bias[j] : 0) + Σ_k a(i,k)·b(k,j), k ascending,
  * a(i,k) = a[i·rsa + k·csa] (read for all MR rows), b(k,j) = b[k·rsb + j] (read for j < nr only),
  * C[i][j] = c[i·ldc + j]. Rows below r0 are computed and dropped: a bottom-edge strip is shifted up to
  * end at row M, so it overlaps the previous strip instead of reading past the end of A. */
 typedef void kernel_fn(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
-                       float *c, ptrdiff_t ldc, int load, int r0, int nr);
+                       float *c, ptrdiff_t ldc, int load, const float *bias, int r0, int nr);
 
 /* The transposing pack of one B panel: dst[k·NR + j] = src[j·ld + k] for k < kb, j < nr. */
 typedef void pack_fn(float *dst, int NR, const float *src, ptrdiff_t ld, int kb, int nr);
@@ -68,12 +68,12 @@ struct nvm_compute {
 #define GMR 4
 #define GNR 8
 static void kernel_generic(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
-                           float *c, ptrdiff_t ldc, int load, int r0, int nr)
+                           float *c, ptrdiff_t ldc, int load, const float *bias, int r0, int nr)
 {
     if (r0 > 0 || nr < GNR) {   /* edge: element by element, only the rows and columns stored */
         for (int i = r0; i < GMR; i++)
             for (int j = 0; j < nr; j++) {
-                float s = load ? c[(i - r0) * ldc + j] : 0.0f;
+                float s = load ? c[(i - r0) * ldc + j] : bias ? bias[j] : 0.0f;
                 for (int k = 0; k < kc; k++)
                     s += a[i * rsa + k * csa] * b[k * rsb + j];
                 c[(i - r0) * ldc + j] = s;
@@ -85,6 +85,10 @@ static void kernel_generic(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
      * Plain mul then add per lane, so each element is still one sequential chain over k. */
     typedef float v4 __attribute__((vector_size(16)));
     v4 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
+    if (!load && bias) {
+        memcpy(&c00, bias, 16), memcpy(&c01, bias + 4, 16);
+        c10 = c20 = c30 = c00, c11 = c21 = c31 = c01;
+    }
     if (load) {
         memcpy(&c00, c, 16), memcpy(&c01, c + 4, 16), memcpy(&c10, c + ldc, 16);
         memcpy(&c11, c + ldc + 4, 16), memcpy(&c20, c + 2 * ldc, 16), memcpy(&c21, c + 2 * ldc + 4, 16);
@@ -119,7 +123,7 @@ static void kernel_generic(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
             c##i##1 = _mm512_fmadd_ps(t_, b1, c##i##1);                               \
     } while (0)
 #define X512_LOAD(i)                                                                  \
-    __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();              \
+    __m512 c##i##0 = z0, c##i##1 = z1;                                                \
     if (load && (i) >= r0) {                                                          \
         c##i##0 = X512_LD(c + ((i) - r0) * ldc, m0);                                  \
         if (nv > 1)                                                                   \
@@ -136,10 +140,16 @@ static void kernel_generic(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
 __attribute__((target("avx512f"), always_inline))
 static inline void tile_avx512(const int edge, const int nv, int kc, const float *a, ptrdiff_t rsa,
                                ptrdiff_t csa, const float *b, ptrdiff_t rsb, float *c, ptrdiff_t ldc, int load,
-                               int r0, int nr)
+                               const float *bias, int r0, int nr)
 {
     __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
     __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+    __m512 z0 = _mm512_setzero_ps(), z1 = z0;   /* every row's start unless C is loaded */
+    if (!load && bias) {
+        z0 = X512_LD(bias, m0);
+        if (nv > 1)
+            z1 = X512_LD(bias + 16, m1);
+    }
     X512_LOAD(0) X512_LOAD(1) X512_LOAD(2) X512_LOAD(3)
     X512_LOAD(4) X512_LOAD(5) X512_LOAD(6) X512_LOAD(7)
     const float *a4 = a + 4 * rsa;
@@ -155,14 +165,14 @@ static inline void tile_avx512(const int edge, const int nv, int kc, const float
 
 __attribute__((target("avx512f")))
 static void kernel_avx512(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
-                          float *c, ptrdiff_t ldc, int load, int r0, int nr)
+                          float *c, ptrdiff_t ldc, int load, const float *bias, int r0, int nr)
 {
     if (nr == 32)
-        tile_avx512(0, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+        tile_avx512(0, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, bias, r0, nr);
     else if (nr > 16)
-        tile_avx512(1, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+        tile_avx512(1, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, bias, r0, nr);
     else
-        tile_avx512(1, 1, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+        tile_avx512(1, 1, kc, a, rsa, csa, b, rsb, c, ldc, load, bias, r0, nr);
 }
 
 /* AVX2 has no mask registers: vmaskmovps with lane masks from a sliding window over `ones`. */
@@ -175,7 +185,7 @@ static void kernel_avx512(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, 
             c##i##1 = _mm256_fmadd_ps(t_, b1, c##i##1);                               \
     } while (0)
 #define X256_LOAD(i)                                                                  \
-    __m256 c##i##0 = _mm256_setzero_ps(), c##i##1 = _mm256_setzero_ps();              \
+    __m256 c##i##0 = z0, c##i##1 = z1;                                                \
     if (load && (i) >= r0) {                                                          \
         c##i##0 = X256_LD(c + ((i) - r0) * ldc, m0);                                  \
         if (nv > 1)                                                                   \
@@ -192,11 +202,17 @@ static void kernel_avx512(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, 
 __attribute__((target("avx2,fma"), always_inline))
 static inline void tile_avx2(const int edge, const int nv, int kc, const float *a, ptrdiff_t rsa,
                              ptrdiff_t csa, const float *b, ptrdiff_t rsb, float *c, ptrdiff_t ldc, int load,
-                             int r0, int nr)
+                             const float *bias, int r0, int nr)
 {
     static const int32_t ones[24] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
     __m256i m0 = _mm256_loadu_si256((const __m256i *)(ones + 16 - (nr < 8 ? nr : 8)));
     __m256i m1 = _mm256_loadu_si256((const __m256i *)(ones + 16 - (nr < 8 ? 0 : nr > 16 ? 8 : nr - 8)));
+    __m256 z0 = _mm256_setzero_ps(), z1 = z0;   /* every row's start unless C is loaded */
+    if (!load && bias) {
+        z0 = X256_LD(bias, m0);
+        if (nv > 1)
+            z1 = X256_LD(bias + 8, m1);
+    }
     X256_LOAD(0) X256_LOAD(1) X256_LOAD(2) X256_LOAD(3) X256_LOAD(4) X256_LOAD(5)
     const float *a3 = a + 3 * rsa;
     ptrdiff_t r2 = 2 * rsa;
@@ -210,14 +226,14 @@ static inline void tile_avx2(const int edge, const int nv, int kc, const float *
 
 __attribute__((target("avx2,fma")))
 static void kernel_avx2(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
-                        float *c, ptrdiff_t ldc, int load, int r0, int nr)
+                        float *c, ptrdiff_t ldc, int load, const float *bias, int r0, int nr)
 {
     if (nr == 16)
-        tile_avx2(0, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+        tile_avx2(0, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, bias, r0, nr);
     else if (nr > 8)
-        tile_avx2(1, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+        tile_avx2(1, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, bias, r0, nr);
     else
-        tile_avx2(1, 1, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+        tile_avx2(1, 1, kc, a, rsa, csa, b, rsb, c, ldc, load, bias, r0, nr);
 }
 #endif
 
@@ -357,6 +373,7 @@ typedef struct {
     const nvm_compute *cx;
     int ta, tb, M, N, K, lda, ldb, ldc, beta1;
     const float *A, *B;
+    const float *bias; /* NULL, or the row that C starts from (instead of beta·C) */
     float *C;
     int kc;            /* k block */
     int ms, ns;        /* MR-row strips and NR-column panels of C */
@@ -384,6 +401,7 @@ static void gemm_task(void *ctx, int task, int worker)
     for (int pc = 0; pc < g->K; pc += g->kc) {
         int kb = g->K - pc < g->kc ? g->K - pc : g->kc;
         int load = g->beta1 || pc > 0;
+        const float *bias = pc == 0 ? g->bias : NULL;
         for (int j = j0; g->tb && j < j1; j += NR)   /* op(B) block as NR-wide panels, kb × NR each */
             cx->kern.pack(bpack + (size_t)(j - j0) * kb, NR, g->B + (size_t)j * g->ldb + pc, g->ldb, kb,
                           j1 - j < NR ? j1 - j : NR);
@@ -404,10 +422,12 @@ static void gemm_task(void *ctx, int task, int worker)
             float *c = g->C + (size_t)i * g->ldc;
             for (int j = j0; j < j1; j += NR) {
                 int nr = j1 - j < NR ? j1 - j : NR;
+                const float *bj = bias ? bias + j : NULL;
                 if (g->tb)
-                    kern(kb, a, rsa, csa, bpack + (size_t)(j - j0) * kb, NR, c + j, g->ldc, load, r0, nr);
+                    kern(kb, a, rsa, csa, bpack + (size_t)(j - j0) * kb, NR, c + j, g->ldc, load, bj, r0, nr);
                 else
-                    kern(kb, a, rsa, csa, g->B + (size_t)pc * g->ldb + j, g->ldb, c + j, g->ldc, load, r0, nr);
+                    kern(kb, a, rsa, csa, g->B + (size_t)pc * g->ldb + j, g->ldb, c + j, g->ldc, load, bj, r0,
+                         nr);
             }
         }
     }
@@ -421,11 +441,16 @@ static void scale_c(int M, int N, float beta, float *C, int ldc)
             C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
 }
 
-void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
-              const float *B, int ldb, float beta, float *C, int ldc)
+static void gemm_run(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
+                     const float *B, int ldb, float beta, const float *bias, float *C, int ldc)
 {
     if (M <= 0 || N <= 0)
         return;
+    if (bias && K <= 0) {
+        for (int i = 0; i < M; i++)
+            memcpy(C + (size_t)i * ldc, bias, (size_t)N * sizeof(float));
+        return;
+    }
     if (K <= 0 || (beta != 0.0f && beta != 1.0f)) {
         scale_c(M, N, beta, C, ldc);
         if (K <= 0)
@@ -434,7 +459,7 @@ void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float 
     }
     const int MR = cx->kern.mr, NR = cx->kern.nr;
     gemm_job g = {.cx = cx, .ta = ta, .tb = tb, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb,
-                  .ldc = ldc, .beta1 = beta != 0.0f, .A = A, .B = B, .C = C};
+                  .ldc = ldc, .beta1 = !bias && beta != 0.0f, .A = A, .B = B, .bias = bias, .C = C};
     int nkb = (K + KC_MAX - 1) / KC_MAX;   /* equal k blocks: no short last block */
     g.kc = (K + nkb - 1) / nkb;
     g.ms = (M + MR - 1) / MR;
@@ -465,6 +490,18 @@ void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float 
             break;
     }
     nvm_pool_run(cx->pool, g.gm * g.gn, gemm_task, &g);
+}
+
+void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc)
+{
+    gemm_run(cx, ta, tb, M, N, K, A, lda, B, ldb, beta, NULL, C, ldc);
+}
+
+void nvm_gemm_bias(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
+                   const float *B, int ldb, const float *bias, float *C, int ldc)
+{
+    gemm_run(cx, ta, tb, M, N, K, A, lda, B, ldb, 0.0f, bias, C, ldc);
 }
 
 void nvm_gemm_ref(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
@@ -526,7 +563,7 @@ static double peak_generic(float *sink)
     long calls = PEAK_ITERS / 256;
     kernel_fn *volatile kern = kernel_generic;   /* called as in nvm_gemm, not inlined and specialised */
     for (long n = 0; n < calls; n++)                /* load = 1: each call depends on the last */
-        kern(KC, a, 1, GMR, b, GNR, c, GNR, 1, 0, GNR);
+        kern(KC, a, 1, GMR, b, GNR, c, GNR, 1, NULL, 0, GNR);
     *sink = c[0] + c[GMR * GNR - 1];
     return 2.0 * GMR * GNR * KC * (double)calls;
 }
