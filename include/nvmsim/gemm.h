@@ -20,6 +20,8 @@ typedef struct nvm_compute nvm_compute;
 nvm_compute *nvm_compute_new(nvm_isa isa, nvm_pool *pool);
 void nvm_compute_free(nvm_compute *cx);
 nvm_isa nvm_compute_isa(const nvm_compute *cx);
+/* The pool the context was made with (NULL: single-threaded), for layer code that splits work too. */
+nvm_pool *nvm_compute_pool(const nvm_compute *cx);
 
 /* C[M×N] = beta·C + op(A)·op(B), op(A) M×K, op(B) K×N.
  * A is M×K (lda ≥ K), or K×M (lda ≥ M) when ta; B is K×N (ldb ≥ N), or N×K (ldb ≥ K) when tb.

@@ -367,6 +367,11 @@ nvm_isa nvm_compute_isa(const nvm_compute *cx)
     return cx->isa;
 }
 
+nvm_pool *nvm_compute_pool(const nvm_compute *cx)
+{
+    return cx ? cx->pool : NULL;
+}
+
 /* ---- driver ------------------------------------------------------------------------------------- */
 
 typedef struct {
