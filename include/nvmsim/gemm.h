@@ -41,8 +41,8 @@ void nvm_gemm_bias(nvm_compute *cx, int ta, int tb, int M, int N, int K, const f
 void nvm_gemm_ref(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                   float beta, float *C, int ldc);
 
-/* GFLOP/s of nvm_gemm on random M×K·K×N (no transposes, beta = 0), timed over at least `seconds`. */
-double nvm_gemm_bench(nvm_compute *cx, int M, int N, int K, double seconds);
+/* GFLOP/s of nvm_gemm on random op(A)[M×K]·op(B)[K×N] (beta = 0), timed over at least `seconds`. */
+double nvm_gemm_bench(nvm_compute *cx, int ta, int tb, int M, int N, int K, double seconds);
 /* Measured FMA throughput in GFLOP/s of `threads` threads running independent FMA chains on isa. */
 double nvm_fma_peak(nvm_isa isa, int threads);
 

@@ -470,14 +470,19 @@ static void gemm_run(nvm_compute *cx, int ta, int tb, int M, int N, int K, const
     g.ms = (M + MR - 1) / MR;
     g.ns = (N + NR - 1) / NR;
 
-    /* Task grid from the shape alone (never the thread count). A task reads the rows of A and the
-     * columns of B it needs, so splitting M re-reads B once per row group and splitting N re-reads A
-     * once per column group. That is cheap while the re-read operand fits in L2; otherwise groups stay
-     * ≥ 64 rows or columns wide, except that up to 4 tasks are always allowed so that the weight
-     * gradients (K ≫ M, N) still run in parallel. A transposed B is packed per task: row groups of
-     * ≥ 128 then amortise the packing. */
+    /* Task grid. A task reads the rows of A and the columns of B it needs, so splitting M re-reads B
+     * once per row group and splitting N re-reads A once per column group. That is cheap while the
+     * re-read operand fits in L2; otherwise groups stay ≥ 64 rows or columns wide, except that up to 4
+     * tasks are always allowed so that the weight gradients (K ≫ M, N) still run in parallel. When
+     * neither operand fits in L2 (those weight gradients: im2col rows and output gradients of a whole
+     * batch), every extra task streams one of them from memory again, so there are no more tasks than
+     * threads (conv1's dW at batch 64 read 54 MB in 4 tasks). The grid may depend on the thread count
+     * because results never depend on the grid (see the top of the file). A transposed B is packed
+     * per task: row groups of ≥ 128 then amortise the packing. */
     double flops = 2.0 * M * N * K;
     int want = flops / TASK_FLOPS > MAX_TASKS ? MAX_TASKS : (int)(flops / TASK_FLOPS);
+    if ((double)K * N > L2_FLOATS && (double)K * M > L2_FLOATS && want > nvm_pool_size(cx->pool))
+        want = nvm_pool_size(cx->pool);
     int min_strips = tb ? 128 / MR : (double)K * N > L2_FLOATS ? 64 / MR : 2;
     int min_panels = (double)K * M > L2_FLOATS ? 64 / NR : 1;
     g.gm = 1;
@@ -525,7 +530,7 @@ void nvm_gemm_ref(int ta, int tb, int M, int N, int K, const float *A, int lda, 
 
 /* ---- benchmarks --------------------------------------------------------------------------------- */
 
-double nvm_gemm_bench(nvm_compute *cx, int M, int N, int K, double seconds)
+double nvm_gemm_bench(nvm_compute *cx, int ta, int tb, int M, int N, int K, double seconds)
 {
     float *A = nvm_alloc_floats((size_t)M * K), *B = nvm_alloc_floats((size_t)K * N),
           *C = nvm_alloc_floats((size_t)M * N);
@@ -536,11 +541,12 @@ double nvm_gemm_bench(nvm_compute *cx, int M, int N, int K, double seconds)
             A[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) * 0x1p-24f - 0.5f;
         for (size_t i = 0; i < (size_t)K * N; i++)
             B[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) * 0x1p-24f - 0.5f;
-        nvm_gemm(cx, 0, 0, M, N, K, A, K, B, N, 0.0f, C, N);   /* warm-up: caches, clocks, helpers */
+        int lda = ta ? M : K, ldb = tb ? K : N;
+        nvm_gemm(cx, ta, tb, M, N, K, A, lda, B, ldb, 0.0f, C, N);   /* warm-up: caches, clocks, helpers */
         long calls = 0;
         double t0 = nvm_now(), t;
         do {
-            nvm_gemm(cx, 0, 0, M, N, K, A, K, B, N, 0.0f, C, N);
+            nvm_gemm(cx, ta, tb, M, N, K, A, lda, B, ldb, 0.0f, C, N);
             calls++;
             t = nvm_now() - t0;
         } while (t < seconds || calls < 3);
