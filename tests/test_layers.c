@@ -1,6 +1,7 @@
 /* Fast layer kernels against their plain references, bit for bit: max-pool forward and backward (ties,
  * NaN, odd sizes, channel counts that are not a multiple of the vector width), im2col against its
- * definition, and the pool-split (_mt) versions against the one-thread ones for 1-3 threads. */
+ * definition, the pool-split (_mt) versions against the one-thread ones for 1-3 threads, and the
+ * convolution GEMMs (im2col packed inside) against im2col + GEMM. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,60 @@ static void im2col_matches_reference(void)
     }
 }
 
+/* nvm_gemm_conv / nvm_gemm_conv_wgrad (im2col packed inside the GEMM) against im2col followed by
+ * nvm_gemm_bias / nvm_gemm(ta = 1): the same bits on every ISA path and pool. Shapes: RGB (C = 3, taps
+ * straddle the strips), C a multiple of 8, odd C, 'same' padding, 5×5, 1×1, fewer rows or columns than
+ * a strip, and more pixels than one k block. */
+static void conv_gemm_matches_im2col(void)
+{
+    const int shapes[][7] = {   /* H, W, C, k, pad, OC, B */
+        {32, 32, 3, 3, 0, 32, 3}, {15, 15, 32, 3, 0, 64, 3}, {6, 6, 64, 3, 0, 64, 30}, {8, 9, 5, 3, 1, 7, 3},
+        {7, 7, 2, 5, 2, 33, 2},   {5, 6, 17, 1, 0, 10, 2},  {3, 3, 3, 3, 0, 5, 1},   {4, 4, 2, 1, 0, 3, 1},
+        {9, 9, 8, 5, 0, 16, 3},   {10, 10, 16, 3, 1, 20, 5}};
+    for (int isa = NVM_ISA_GENERIC; isa <= (int)nvm_isa_detect(); isa++) {
+        nvm_pool *pools[3] = {NULL, nvm_pool_new(2), nvm_pool_new(3)};
+        nvm_compute *cx[3];
+        for (int p = 0; p < 3; p++)
+            cx[p] = nvm_compute_new((nvm_isa)isa, pools[p]);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            const int *d = shapes[s], B = d[6], N = d[5];
+            nvm_layer L = conv_layer(d[0], d[1], d[2], d[3], d[4], N);
+            const int M = B * L.out_h * L.out_w, K = L.k * L.k * L.in_c;
+            float *in = malloc((size_t)B * L.n_in * sizeof *in), *col = malloc((size_t)M * K * sizeof *col);
+            float *Wt = malloc((size_t)K * N * sizeof *Wt), *bias = malloc((size_t)N * sizeof *bias);
+            float *dout = malloc((size_t)M * N * sizeof *dout), *R = malloc((size_t)M * N * sizeof *R);
+            float *C = malloc((size_t)M * N * sizeof *C), *dW0 = malloc((size_t)K * N * sizeof *dW0);
+            float *dWr = malloc((size_t)K * N * sizeof *dWr), *dW = malloc((size_t)K * N * sizeof *dW);
+            for (size_t i = 0; i < (size_t)B * L.n_in; i++)
+                in[i] = frand();
+            for (size_t i = 0; i < (size_t)K * N; i++)
+                Wt[i] = frand(), dW0[i] = frand();
+            for (int i = 0; i < N; i++)
+                bias[i] = frand();
+            for (size_t i = 0; i < (size_t)M * N; i++)
+                dout[i] = frand();
+            nvm_im2col(&L, in, col, B);
+            nvm_gemm_bias(cx[0], 0, 0, M, N, K, col, K, Wt, N, bias, R, N);
+            memcpy(dWr, dW0, (size_t)K * N * sizeof *dWr);
+            nvm_gemm(cx[0], 1, 0, K, N, M, col, K, dout, N, 1.0f, dWr, N);
+            nvm_conv_src src = {in, B, L.in_h, L.in_w, L.in_c, L.k, L.pad, L.out_h, L.out_w};
+            for (int p = 0; p < 3; p++) {
+                memset(C, 0x7f, (size_t)M * N * sizeof *C);
+                nvm_gemm_conv(cx[p], &src, N, Wt, bias, C);
+                CHECK(memcmp(C, R, (size_t)M * N * sizeof *C) == 0);
+                memcpy(dW, dW0, (size_t)K * N * sizeof *dW);
+                nvm_gemm_conv_wgrad(cx[p], &src, N, dout, dW);
+                CHECK(memcmp(dW, dWr, (size_t)K * N * sizeof *dW) == 0);
+            }
+            free(in), free(col), free(Wt), free(bias), free(dout), free(R), free(C), free(dW0), free(dWr), free(dW);
+        }
+        for (int p = 0; p < 3; p++) {
+            nvm_compute_free(cx[p]);
+            nvm_pool_free(pools[p]);
+        }
+    }
+}
+
 int main(void)
 {
     nvm_pool *pools[NCX] = {NULL, nvm_pool_new(1), nvm_pool_new(2), nvm_pool_new(3)};
@@ -138,6 +193,7 @@ int main(void)
         cxs[c] = nvm_compute_new(nvm_isa_detect(), pools[c]);
     maxpool_matches_reference();
     im2col_matches_reference();
+    conv_gemm_matches_im2col();
     for (int c = 0; c < NCX; c++) {
         nvm_compute_free(cxs[c]);
         nvm_pool_free(pools[c]);

@@ -37,6 +37,21 @@ void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float 
 void nvm_gemm_bias(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
                    const float *B, int ldb, const float *bias, float *C, int ldc);
 
+/* The im2col matrix of a stride-1 k×k convolution of in[B×H×W×C] (NHWC, zero padding pad) as a GEMM
+ * operand that is never written out: row (b, oy, ox), column (ky, kx, c), OH = H + 2·pad − k + 1. The
+ * GEMM packs each MR-row strip from the image as it goes (the image is L2-resident; a materialised
+ * col is 2-9× larger and went to memory and back). */
+typedef struct {
+    const float *in;
+    int B, H, W, C, k, pad, OH, OW;
+} nvm_conv_src;
+
+/* C[B·OH·OW × N] = bias + col·Wt (Wt[k·k·C × N]): the same bits as im2col followed by nvm_gemm_bias. */
+void nvm_gemm_conv(nvm_compute *cx, const nvm_conv_src *s, int N, const float *Wt, const float *bias, float *C);
+/* dW[k·k·C × N] += colᵀ·dout (dout[B·OH·OW × N]): the same bits as im2col followed by
+ * nvm_gemm(ta = 1, beta = 1). */
+void nvm_gemm_conv_wgrad(nvm_compute *cx, const nvm_conv_src *s, int N, const float *dout, float *dW);
+
 /* Plain triple loop with the same contract (slow; the reference the fast paths are tested against). */
 void nvm_gemm_ref(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                   float beta, float *C, int ldc);

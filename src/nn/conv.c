@@ -112,3 +112,39 @@ void nvm_col2im_mt(const nvm_layer *L, const float *dcol, float *din, int B, nvm
     nvm_for_chunks(cx, (size_t)B, nvm_image_chunk((size_t)L->out_h * L->out_w * L->k * L->k * L->in_c),
                    col2im_chunk, &j);
 }
+
+/* The convolution as a GEMM over its im2col matrix, which the GEMM packs strip by strip from the
+ * image instead of reading a materialised col (see nvm_conv_src): same bits as im2col + dense. */
+static nvm_conv_src conv_src(const nvm_layer *L, const float *in, int B)
+{
+    nvm_conv_src s = {in, B, L->in_h, L->in_w, L->in_c, L->k, L->pad, L->out_h, L->out_w};
+    return s;
+}
+
+void nvm_conv_forward(const nvm_layer *L, const float *in, const float *W, const float *b, float *out, int B,
+                      nvm_compute *cx)
+{
+    nvm_conv_src s = conv_src(L, in, B);
+    nvm_gemm_conv(cx, &s, L->out_c, W, b, out);
+}
+
+void nvm_conv_backward(const nvm_layer *L, const float *in, const float *W, const float *dout, float *dW,
+                       float *db, float *dcol, float *din, int B, nvm_compute *cx)
+{
+    const int M = B * L->out_h * L->out_w, K = L->k * L->k * L->in_c, N = L->out_c;
+    nvm_conv_src s = conv_src(L, in, B);
+    if (din) {
+        nvm_gemm_conv_wgrad(cx, &s, N, dout, dW);
+    } else {   /* the first layer: dcol is free, and its few input channels (RGB) would make the GEMM
+                * pack the transposed operand element by element, slower than writing col once */
+        nvm_im2col_mt(L, in, dcol, B, cx);
+        nvm_gemm(cx, 1, 0, K, N, M, dcol, K, dout, N, 1.0f, dW, N);
+    }
+    for (int i = 0; i < M; i++)   /* as nvm_dense_backward: rows in order */
+        for (int j = 0; j < N; j++)
+            db[j] += dout[(size_t)i * N + j];
+    if (din) {
+        nvm_gemm(cx, 0, 1, M, K, N, dout, N, W, N, 0.0f, dcol, K);
+        nvm_col2im_mt(L, dcol, din, B, cx);
+    }
+}

@@ -86,9 +86,7 @@ void nvm_forward(const nvm_arch *a, const float *params, nvm_work *w, const floa
             nvm_dense_forward(in, Wt, b, out, B, L->n_in, L->n_out, cx);
             break;
         case NVM_CONV:
-            nvm_im2col_mt(L, in, w->col[l], B, cx);
-            nvm_dense_forward(w->col[l], Wt, b, out, B * L->out_h * L->out_w, L->k * L->k * L->in_c,
-                              L->out_c, cx);
+            nvm_conv_forward(L, in, Wt, b, out, B, cx);
             break;
         case NVM_POOL:
             nvm_maxpool_forward_mt(L, in, out, B, cx);
@@ -112,11 +110,7 @@ void nvm_backward(const nvm_arch *a, const float *params, float *grads, nvm_work
                                L->n_out, cx);
             break;
         case NVM_CONV:
-            nvm_dense_backward(w->col[l], Wt, dout, grads + L->w_off, grads + L->b_off,
-                               din ? w->dcol : NULL, B * L->out_h * L->out_w, L->k * L->k * L->in_c,
-                               L->out_c, cx);
-            if (din)
-                nvm_col2im_mt(L, w->dcol, din, B, cx);
+            nvm_conv_backward(L, in, Wt, dout, grads + L->w_off, grads + L->b_off, w->dcol, din, B, cx);
             break;
         case NVM_POOL:
             if (din)

@@ -372,12 +372,135 @@ nvm_pool *nvm_compute_pool(const nvm_compute *cx)
     return cx ? cx->pool : NULL;
 }
 
+/* ---- the im2col operand, packed strip by strip ------------------------------------------------ */
+
+/* col(p, e) of a convolution: row p = (b, oy, ox), column e = (ky, kx, c). */
+typedef struct {
+    int b, oy, ox;
+} pixel;
+
+static pixel pixel_of(const nvm_conv_src *s, int p)
+{
+    int per = s->OH * s->OW, r = p % per;
+    pixel q = {p / per, r / s->OW, r % s->OW};
+    return q;
+}
+
+static void pixel_next(const nvm_conv_src *s, pixel *q)
+{
+    if (++q->ox == s->OW) {
+        q->ox = 0;
+        if (++q->oy == s->OH)
+            q->oy = 0, q->b++;
+    }
+}
+
+/* dst[0..n) = src[0..n) in fixed-size pieces the compiler inlines: a memcpy call per run (9 floats for
+ * a 3×3 convolution of RGB, 8 per pixel in a weight gradient) costs more than the copy. */
+static inline void copy_floats(float *dst, const float *src, int n)
+{
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        memcpy(dst + i, src + i, 16 * sizeof(float));
+    if (i + 8 <= n)
+        memcpy(dst + i, src + i, 8 * sizeof(float)), i += 8;
+    if (i + 4 <= n)
+        memcpy(dst + i, src + i, 4 * sizeof(float)), i += 4;
+    for (; i < n; i++)
+        memcpy(dst + i, src + i, sizeof(float));
+}
+
+/* dst[0..e1-e0) = col(p, e0..e1) for the pixel q: runs of a kernel row (k·C floats) where the row lies
+ * inside the image, else of one tap (C floats) or zeros. */
+static void conv_row(const nvm_conv_src *s, pixel q, int e0, int e1, float *dst)
+{
+    const int C = s->C, kC = s->k * C, x0 = q.ox - s->pad, y0 = q.oy - s->pad;
+    const int inside_x = x0 >= 0 && x0 + s->k <= s->W;
+    if (e0 == 0 && e1 == s->k * kC && inside_x && y0 >= 0 && y0 + s->k <= s->H) {   /* the usual case */
+        const float *src = s->in + (((size_t)q.b * s->H + y0) * s->W + x0) * C;
+        for (int ky = 0; ky < s->k; ky++, src += (size_t)s->W * C)
+            copy_floats(dst + ky * kC, src, kC);
+        return;
+    }
+    for (int e = e0; e < e1;) {
+        int ky = e / kC, r = e - ky * kC, iy = q.oy + ky - s->pad, n;
+        const float *src = NULL;
+        if (iy >= 0 && iy < s->H && inside_x) {
+            n = kC - r;
+            src = s->in + (((size_t)q.b * s->H + iy) * s->W + x0) * C + r;
+        } else {
+            int kx = r / C, c = r - kx * C, ix = x0 + kx;
+            n = C - c;
+            if (iy >= 0 && iy < s->H && ix >= 0 && ix < s->W)
+                src = s->in + (((size_t)q.b * s->H + iy) * s->W + ix) * C + c;
+        }
+        if (n > e1 - e)
+            n = e1 - e;
+        if (src)
+            copy_floats(dst + (e - e0), src, n);
+        else
+            memset(dst + (e - e0), 0, (size_t)n * sizeof(float));
+        e += n;
+    }
+}
+
+/* Forward operand: the strip's rows base..base+MR of col (rows < 0 are zero padding for M < MR),
+ * columns pc..pc+kb, row-major into dst (row stride kb). */
+static void pack_conv_rows(const nvm_conv_src *s, int base, int MR, int pc, int kb, float *dst)
+{
+    int first = base < 0 ? -base : 0;
+    memset(dst, 0, (size_t)first * kb * sizeof(float));
+    pixel q = pixel_of(s, base + first);
+    for (int ii = first; ii < MR; ii++, pixel_next(s, &q))
+        conv_row(s, q, pc, pc + kb, dst + (size_t)ii * kb);
+}
+
+/* Weight-gradient operand colᵀ: the strip's columns base..base+MR of col (< 0: zero), rows (pixels)
+ * pc..pc+kb, as dst[kk·MR + ii]. When the MR columns are taps of one (ky, kx) (C a multiple of MR,
+ * as in every convolution after the first), each pixel is one contiguous copy. */
+static void pack_conv_cols(const nvm_conv_src *s, int base, int MR, int pc, int kb, float *dst)
+{
+    const int C = s->C, kC = s->k * C;
+    pixel q = pixel_of(s, pc);
+    if (base >= 0 && base / C == (base + MR - 1) / C) {
+        const int ky = base / kC, kx = (base - ky * kC) / C, c = base % C;
+        for (int kk = 0; kk < kb;) {   /* along an output row the source moves by C per pixel */
+            int run = s->OW - q.ox < kb - kk ? s->OW - q.ox : kb - kk;
+            int iy = q.oy + ky - s->pad, ix = q.ox + kx - s->pad;
+            const float *src = s->in + (((size_t)q.b * s->H + iy) * s->W + ix) * C + c;
+            float *d = dst + (size_t)kk * MR;
+            if (iy >= 0 && iy < s->H && ix >= 0 && ix + run <= s->W && MR == 8)
+                for (int t = 0; t < run; t++)
+                    memcpy(d + 8 * t, src + (size_t)t * C, 8 * sizeof(float));
+            else
+                for (int t = 0; t < run; t++, ix++) {
+                    if (iy >= 0 && iy < s->H && ix >= 0 && ix < s->W)
+                        copy_floats(d + (size_t)t * MR, src + (size_t)t * C, MR);
+                    else
+                        memset(d + (size_t)t * MR, 0, (size_t)MR * sizeof(float));
+                }
+            kk += run;
+            q.ox += run - 1;
+            pixel_next(s, &q);
+        }
+        return;
+    }
+    int first = base < 0 ? -base : 0;
+    float row[MR_MAX];
+    for (int kk = 0; kk < kb; kk++, pixel_next(s, &q)) {
+        conv_row(s, q, base + first, base + MR, row + first);
+        for (int ii = 0; ii < MR; ii++)
+            dst[(size_t)kk * MR + ii] = ii < first ? 0.0f : row[ii];
+    }
+}
+
 /* ---- driver ------------------------------------------------------------------------------------- */
 
 typedef struct {
     const nvm_compute *cx;
     int ta, tb, M, N, K, lda, ldb, ldc, beta1;
     const float *A, *B;
+    const nvm_conv_src *conv;   /* non-NULL: op(A) is its im2col matrix (ta: transposed), A unused */
     const float *bias; /* NULL, or the row that C starts from (instead of beta·C) */
     float *C;
     int kc;            /* k block */
@@ -414,15 +537,24 @@ static void gemm_task(void *ctx, int task, int worker)
             /* A bottom-edge strip is shifted up to end at row M (rows r0.. are this strip's); only
              * when M < MR are the rows copied into a zero-padded strip. */
             int r0 = i1 - i < MR ? MR - (i1 - i) : 0, ia = g->M >= MR ? i - r0 : i;
-            const float *a = g->ta ? g->A + (size_t)pc * g->lda + ia : g->A + (size_t)ia * g->lda + pc;
+            const float *a;
             ptrdiff_t rsa = g->ta ? 1 : g->lda, csa = g->ta ? g->lda : 1;
-            if (g->M < MR) {
+            if (g->conv) {   /* strip row ii is row i - r0 + ii of op(A) in both cases of the shift */
+                if (g->ta)
+                    pack_conv_cols(g->conv, i - r0, MR, pc, kb, apack), rsa = 1, csa = MR;
+                else
+                    pack_conv_rows(g->conv, i - r0, MR, pc, kb, apack), rsa = kb, csa = 1;
+                a = apack;
+            } else if (g->M < MR) {
+                a = g->ta ? g->A + (size_t)pc * g->lda + ia : g->A + (size_t)ia * g->lda + pc;
                 for (int k = 0; k < kb; k++)
                     for (int ii = 0; ii < MR; ii++)
                         apack[k * MR + ii] = ii >= r0 ? a[(ii - r0) * rsa + k * csa] : 0.0f;
                 a = apack;
                 rsa = 1;
                 csa = MR;
+            } else {
+                a = g->ta ? g->A + (size_t)pc * g->lda + ia : g->A + (size_t)ia * g->lda + pc;
             }
             float *c = g->C + (size_t)i * g->ldc;
             for (int j = j0; j < j1; j += NR) {
@@ -447,7 +579,8 @@ static void scale_c(int M, int N, float beta, float *C, int ldc)
 }
 
 static void gemm_run(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
-                     const float *B, int ldb, float beta, const float *bias, float *C, int ldc)
+                     const nvm_conv_src *conv, const float *B, int ldb, float beta, const float *bias, float *C,
+                     int ldc)
 {
     if (M <= 0 || N <= 0)
         return;
@@ -464,7 +597,8 @@ static void gemm_run(nvm_compute *cx, int ta, int tb, int M, int N, int K, const
     }
     const int MR = cx->kern.mr, NR = cx->kern.nr;
     gemm_job g = {.cx = cx, .ta = ta, .tb = tb, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb,
-                  .ldc = ldc, .beta1 = !bias && beta != 0.0f, .A = A, .B = B, .bias = bias, .C = C};
+                  .ldc = ldc, .beta1 = !bias && beta != 0.0f, .A = A, .B = B, .conv = conv, .bias = bias,
+                  .C = C};
     int nkb = (K + KC_MAX - 1) / KC_MAX;   /* equal k blocks: no short last block */
     g.kc = (K + nkb - 1) / nkb;
     g.ms = (M + MR - 1) / MR;
@@ -505,13 +639,25 @@ static void gemm_run(nvm_compute *cx, int ta, int tb, int M, int N, int K, const
 void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc)
 {
-    gemm_run(cx, ta, tb, M, N, K, A, lda, B, ldb, beta, NULL, C, ldc);
+    gemm_run(cx, ta, tb, M, N, K, A, lda, NULL, B, ldb, beta, NULL, C, ldc);
 }
 
 void nvm_gemm_bias(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
                    const float *B, int ldb, const float *bias, float *C, int ldc)
 {
-    gemm_run(cx, ta, tb, M, N, K, A, lda, B, ldb, 0.0f, bias, C, ldc);
+    gemm_run(cx, ta, tb, M, N, K, A, lda, NULL, B, ldb, 0.0f, bias, C, ldc);
+}
+
+void nvm_gemm_conv(nvm_compute *cx, const nvm_conv_src *s, int N, const float *Wt, const float *bias, float *C)
+{
+    int M = s->B * s->OH * s->OW, K = s->k * s->k * s->C;
+    gemm_run(cx, 0, 0, M, N, K, NULL, K, s, Wt, N, 0.0f, bias, C, N);
+}
+
+void nvm_gemm_conv_wgrad(nvm_compute *cx, const nvm_conv_src *s, int N, const float *dout, float *dW)
+{
+    int M = s->B * s->OH * s->OW, K = s->k * s->k * s->C;
+    gemm_run(cx, 1, 0, K, N, M, NULL, K, s, dout, N, 1.0f, NULL, dW, N);
 }
 
 void nvm_gemm_ref(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,

@@ -26,6 +26,14 @@ void nvm_maxpool_forward_ref(const nvm_layer *L, const float *in, float *out, in
 void nvm_maxpool_backward_ref(const nvm_layer *L, const float *in, const float *out, const float *dout,
                               float *din, int B);
 
+/* out[B·OH·OW × out_c] = conv(in) + b, as im2col + nvm_dense_forward bit for bit, without writing col */
+void nvm_conv_forward(const nvm_layer *L, const float *in, const float *W, const float *b, float *out, int B,
+                      nvm_compute *cx);
+/* dW += colᵀ·dout, db += Σ_rows dout and (if din) din = col2im(dout·Wᵀ) through dcol[B·OH·OW × k·k·C]:
+ * as nvm_dense_backward on col + nvm_col2im bit for bit, col never written */
+void nvm_conv_backward(const nvm_layer *L, const float *in, const float *W, const float *dout, float *dW,
+                       float *db, float *dcol, float *din, int B, nvm_compute *cx);
+
 /* The same four on cx's pool, images split into chunks of a fixed size (data movement only, so the
  * results are those of the one-thread functions for any thread count). */
 void nvm_im2col_mt(const nvm_layer *L, const float *in, float *col, int B, nvm_compute *cx);
