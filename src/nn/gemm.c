@@ -456,29 +456,38 @@ static void pack_conv_rows(const nvm_conv_src *s, int base, int MR, int pc, int 
 }
 
 /* Weight-gradient operand colᵀ: the strip's columns base..base+MR of col (< 0: zero), rows (pixels)
- * pc..pc+kb, as dst[kk·MR + ii]. When the MR columns are taps of one (ky, kx) (C a multiple of MR,
- * as in every convolution after the first), each pixel is one contiguous copy. */
+ * pc..pc+kb, as dst[kk·MR + ii]. When the MR columns lie in one kernel row (ky) they are contiguous in
+ * the image for every pixel (taps kx, kx+1 are neighbours): as in every convolution whose kernel row
+ * k·C is a multiple of MR, e.g. 96 for C = 32 with MR = 8 or 6. Then a pixel is one fixed-size copy,
+ * and along an output row the source moves by C per pixel. Pixels whose taps reach into the padding,
+ * and strips across kernel rows (RGB), go column by column through conv_row. */
 static void pack_conv_cols(const nvm_conv_src *s, int base, int MR, int pc, int kb, float *dst)
 {
     const int C = s->C, kC = s->k * C;
     pixel q = pixel_of(s, pc);
-    if (base >= 0 && base / C == (base + MR - 1) / C) {
-        const int ky = base / kC, kx = (base - ky * kC) / C, c = base % C;
-        for (int kk = 0; kk < kb;) {   /* along an output row the source moves by C per pixel */
+    if (base >= 0 && base / kC == (base + MR - 1) / kC) {
+        const int ky = base / kC, r = base - ky * kC, kx0 = r / C, kx1 = (r + MR - 1) / C;
+        for (int kk = 0; kk < kb;) {
             int run = s->OW - q.ox < kb - kk ? s->OW - q.ox : kb - kk;
-            int iy = q.oy + ky - s->pad, ix = q.ox + kx - s->pad;
-            const float *src = s->in + (((size_t)q.b * s->H + iy) * s->W + ix) * C + c;
+            int iy = q.oy + ky - s->pad, x = q.ox - s->pad;
             float *d = dst + (size_t)kk * MR;
-            if (iy >= 0 && iy < s->H && ix >= 0 && ix + run <= s->W && MR == 8)
-                for (int t = 0; t < run; t++)
-                    memcpy(d + 8 * t, src + (size_t)t * C, 8 * sizeof(float));
-            else
-                for (int t = 0; t < run; t++, ix++) {
-                    if (iy >= 0 && iy < s->H && ix >= 0 && ix < s->W)
+            if (iy >= 0 && iy < s->H && x + kx0 >= 0 && x + run - 1 + kx1 < s->W) {
+                const float *src = s->in + (((size_t)q.b * s->H + iy) * s->W + x) * C + r;
+                if (MR == 8)
+                    for (int t = 0; t < run; t++)
+                        memcpy(d + 8 * t, src + (size_t)t * C, 8 * sizeof(float));
+                else if (MR == 6)
+                    for (int t = 0; t < run; t++)
+                        memcpy(d + 6 * t, src + (size_t)t * C, 6 * sizeof(float));
+                else
+                    for (int t = 0; t < run; t++)
                         copy_floats(d + (size_t)t * MR, src + (size_t)t * C, MR);
-                    else
-                        memset(d + (size_t)t * MR, 0, (size_t)MR * sizeof(float));
+            } else {
+                for (int t = 0; t < run; t++) {
+                    pixel qt = {q.b, q.oy, q.ox + t};
+                    conv_row(s, qt, base, base + MR, d + (size_t)t * MR);
                 }
+            }
             kk += run;
             q.ox += run - 1;
             pixel_next(s, &q);
