@@ -22,11 +22,12 @@ static void thousands(double v, char out[32])
     out[k] = '\0';
 }
 
-static void gemm_line(nvm_compute *cx, int M, int N, int K, double peak, int threads)
+/* ta/tb: the weight gradient (inᵀ·dout) and input gradient (dout·Wᵀ) forms of the backward pass */
+static void gemm_line(nvm_compute *cx, int ta, int tb, int M, int N, int K, double peak, int threads)
 {
-    double g = nvm_gemm_bench(cx, M, N, K, 0.3);
-    printf("nvmsim gemm %dx%dx%d: %.1f GFLOP/s (%.0f %% of the %.0f GFLOP/s FMA peak, %d thread%s)\n", M, N,
-           K, g, 100 * g / peak, peak, threads, threads > 1 ? "s" : "");
+    double g = nvm_gemm_bench(cx, ta, tb, M, N, K, 0.3);
+    printf("nvmsim gemm %s%dx%dx%d: %.1f GFLOP/s (%.0f %% of the %.0f GFLOP/s FMA peak, %d thread%s)\n",
+           ta ? "At·B " : tb ? "A·Bt " : "", M, N, K, g, 100 * g / peak, peak, threads, threads > 1 ? "s" : "");
 }
 
 int nvm_cmd_bench(const nvm_args *a, nvm_err *e)
@@ -83,13 +84,16 @@ int nvm_cmd_bench(const nvm_args *a, nvm_err *e)
         printf("nvmsim cnn infer: %s images/s\n", rate);
     }
     double peak = nvm_fma_peak(isa, threads);
-    if (n.cifar) {   /* the three convolutions' forward GEMMs at batch 64 */
-        gemm_line(cx, 64 * 900, 32, 27, peak, threads);
-        gemm_line(cx, 64 * 169, 64, 288, peak, threads);
-        gemm_line(cx, 64 * 16, 64, 576, peak, threads);
+    if (n.cifar) {   /* the three convolutions' forward GEMMs at batch 64, then conv1-2's backward */
+        gemm_line(cx, 0, 0, 64 * 900, 32, 27, peak, threads);
+        gemm_line(cx, 0, 0, 64 * 169, 64, 288, peak, threads);
+        gemm_line(cx, 0, 0, 64 * 16, 64, 576, peak, threads);
+        gemm_line(cx, 1, 0, 27, 32, 64 * 900, peak, threads);
+        gemm_line(cx, 1, 0, 288, 64, 64 * 169, peak, threads);
+        gemm_line(cx, 0, 1, 64 * 169, 288, 64, peak, threads);
     } else {         /* a training step's forward GEMM, and feature extraction for a sweep */
-        gemm_line(cx, o.batch, nfe, 784, peak, threads);
-        gemm_line(cx, 4096, nfe, 784, peak, threads);
+        gemm_line(cx, 0, 0, o.batch, nfe, 784, peak, threads);
+        gemm_line(cx, 0, 0, 4096, nfe, 784, peak, threads);
     }
 done:
     nvm_work_free(&w);

@@ -150,6 +150,33 @@ static void test_shape(const shape *s)
     }
 }
 
+/* nvm_gemm_bias: the same bits as copying the bias into every row and accumulating with beta = 1, on
+ * every ISA path and pool; the padding columns of C stay untouched. */
+static void test_bias(const shape *s)
+{
+    operands o;
+    make_operands(&o, s, 1.0f);
+    float *bias = malloc(((size_t)s->N + 1) * sizeof(float));
+    for (int j = 0; j < s->N; j++)
+        bias[j] = frand();
+    for (int i = 0; i < s->M; i++)   /* the initial C of the reference: bias in every row */
+        memcpy(o.C0 + (size_t)i * o.ldc, bias, (size_t)s->N * sizeof(float));
+    for (int isa = NVM_ISA_GENERIC; isa <= (int)nvm_isa_detect(); isa++) {
+        float *R = run(cxs[isa][0], s, &o, 1.0f);
+        for (int p = 0; p < NPOOLS; p++) {
+            float *C = malloc((o.nc ? o.nc : 1) * sizeof(float));
+            for (size_t i = 0; i < o.nc; i++)   /* garbage where the result goes, C0 in the padding */
+                C[i] = (int)(i % (size_t)o.ldc) < s->N ? NAN : o.C0[i];
+            nvm_gemm_bias(cxs[isa][p], s->ta, s->tb, s->M, s->N, s->K, o.A, o.lda, o.B, o.ldb, bias, C, o.ldc);
+            CHECK(same_bits(C, R, o.nc));
+            free(C);
+        }
+        free(R);
+    }
+    free(bias);
+    free_operands(&o);
+}
+
 static void test_gemm(void)
 {
     nvm_pool *pools[NPOOLS] = {NULL, nvm_pool_new(1), nvm_pool_new(2), nvm_pool_new(3)};
@@ -170,6 +197,7 @@ static void test_gemm(void)
                 for (int k = 0; k < ndims; k += 4) {
                     shape s = {t & 1, t >> 1, dims[i], dims[j], dims[k], (i + j + k) % 3};
                     test_shape(&s);
+                    test_bias(&s);
                 }
     /* Larger shapes: several k blocks, many tasks, edges, and the project's GEMMs (scaled down where
      * the full size would be slow against the reference). */
@@ -181,8 +209,12 @@ static void test_gemm(void)
         {0, 1, 169, 288, 64, 5},  {1, 1, 97, 257, 389, 4},  {0, 0, 1, 300, 1000, 0},
         {0, 1, 300, 1, 1000, 0},  {1, 1, 67, 71, 73, 1},    {0, 0, 259, 263, 769, 0},
     };
-    for (size_t i = 0; i < sizeof big / sizeof *big; i++)
+    for (size_t i = 0; i < sizeof big / sizeof *big; i++) {
         test_shape(&big[i]);
+        test_bias(&big[i]);
+    }
+    shape k0 = {0, 0, 3, 5, 0, 1};   /* K = 0: C = bias */
+    test_bias(&k0);
 
     /* K = 0: C = beta·C. M = 0 or N = 0: nothing touched. */
     nvm_compute *cx = cxs[nvm_isa_detect()][2];

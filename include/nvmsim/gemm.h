@@ -20,6 +20,8 @@ typedef struct nvm_compute nvm_compute;
 nvm_compute *nvm_compute_new(nvm_isa isa, nvm_pool *pool);
 void nvm_compute_free(nvm_compute *cx);
 nvm_isa nvm_compute_isa(const nvm_compute *cx);
+/* The pool the context was made with (NULL: single-threaded), for layer code that splits work too. */
+nvm_pool *nvm_compute_pool(const nvm_compute *cx);
 
 /* C[M×N] = beta·C + op(A)·op(B), op(A) M×K, op(B) K×N.
  * A is M×K (lda ≥ K), or K×M (lda ≥ M) when ta; B is K×N (ldb ≥ N), or N×K (ldb ≥ K) when tb.
@@ -29,12 +31,33 @@ nvm_isa nvm_compute_isa(const nvm_compute *cx);
 void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc);
 
+/* C[M×N] = bias (the same N-vector in every row) + op(A)·op(B): the same bits as copying bias into every
+ * row and calling nvm_gemm with beta = 1, without the pass over C (the chain of each element starts at
+ * bias[j] in the registers). C is never read. */
+void nvm_gemm_bias(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
+                   const float *B, int ldb, const float *bias, float *C, int ldc);
+
+/* The im2col matrix of a stride-1 k×k convolution of in[B×H×W×C] (NHWC, zero padding pad) as a GEMM
+ * operand that is never written out: row (b, oy, ox), column (ky, kx, c), OH = H + 2·pad − k + 1. The
+ * GEMM packs each MR-row strip from the image as it goes (the image is L2-resident; a materialised
+ * col is 2-9× larger and went to memory and back). */
+typedef struct {
+    const float *in;
+    int B, H, W, C, k, pad, OH, OW;
+} nvm_conv_src;
+
+/* C[B·OH·OW × N] = bias + col·Wt (Wt[k·k·C × N]): the same bits as im2col followed by nvm_gemm_bias. */
+void nvm_gemm_conv(nvm_compute *cx, const nvm_conv_src *s, int N, const float *Wt, const float *bias, float *C);
+/* dW[k·k·C × N] += colᵀ·dout (dout[B·OH·OW × N]): the same bits as im2col followed by
+ * nvm_gemm(ta = 1, beta = 1). */
+void nvm_gemm_conv_wgrad(nvm_compute *cx, const nvm_conv_src *s, int N, const float *dout, float *dW);
+
 /* Plain triple loop with the same contract (slow; the reference the fast paths are tested against). */
 void nvm_gemm_ref(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                   float beta, float *C, int ldc);
 
-/* GFLOP/s of nvm_gemm on random M×K·K×N (no transposes, beta = 0), timed over at least `seconds`. */
-double nvm_gemm_bench(nvm_compute *cx, int M, int N, int K, double seconds);
+/* GFLOP/s of nvm_gemm on random op(A)[M×K]·op(B)[K×N] (beta = 0), timed over at least `seconds`. */
+double nvm_gemm_bench(nvm_compute *cx, int ta, int tb, int M, int N, int K, double seconds);
 /* Measured FMA throughput in GFLOP/s of `threads` threads running independent FMA chains on isa. */
 double nvm_fma_peak(nvm_isa isa, int threads);
 

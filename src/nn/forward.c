@@ -25,26 +25,54 @@ float nvm_tanh(float x)
     return fabsf(x) < 0.0004f ? x : t;   /* tanh(x) = x to float precision there */
 }
 
-/* x[n] = act(x) */
-static void act_forward(nvm_act act, float *x, size_t n)
+/* Activations run on the pool in fixed chunks of elements (each element on its own, so the split
+ * changes nothing); a chunk of 16 K floats is a few microseconds. */
+#define ACT_CHUNK 16384
+typedef struct {
+    nvm_act act;
+    const float *y;
+    float *x;
+} act_job;
+
+/* x[i0..i1) = act(x) */
+static void act_forward_range(void *ctx, size_t i0, size_t i1)
 {
-    if (act == NVM_ACT_TANH)
-        for (size_t i = 0; i < n; i++)
+    const act_job *j = ctx;
+    float *x = j->x;
+    if (j->act == NVM_ACT_TANH)
+        for (size_t i = i0; i < i1; i++)
             x[i] = nvm_tanh(x[i]);
-    else if (act == NVM_ACT_RELU)
-        for (size_t i = 0; i < n; i++)
+    else if (j->act == NVM_ACT_RELU)
+        for (size_t i = i0; i < i1; i++)
             x[i] = x[i] > 0 ? x[i] : 0;
 }
 
-/* dy[n] *= act'(·), computed from the activation's output y[n] */
-static void act_backward(nvm_act act, const float *y, float *dy, size_t n)
+/* dy[i0..i1) *= act'(·), computed from the activation's output y */
+static void act_backward_range(void *ctx, size_t i0, size_t i1)
 {
-    if (act == NVM_ACT_TANH)
-        for (size_t i = 0; i < n; i++)
+    const act_job *j = ctx;
+    const float *y = j->y;
+    float *dy = j->x;
+    if (j->act == NVM_ACT_TANH)
+        for (size_t i = i0; i < i1; i++)
             dy[i] *= 1.0f - y[i] * y[i];
-    else if (act == NVM_ACT_RELU)
-        for (size_t i = 0; i < n; i++)
+    else if (j->act == NVM_ACT_RELU)
+        for (size_t i = i0; i < i1; i++)
             dy[i] = y[i] > 0 ? dy[i] : 0;
+}
+
+static void act_forward(nvm_act act, float *x, size_t n, nvm_compute *cx)
+{
+    act_job j = {act, NULL, x};
+    if (act != NVM_ACT_NONE)
+        nvm_for_chunks(cx, n, ACT_CHUNK, act_forward_range, &j);
+}
+
+static void act_backward(nvm_act act, const float *y, float *dy, size_t n, nvm_compute *cx)
+{
+    act_job j = {act, y, dy};
+    if (act != NVM_ACT_NONE)
+        nvm_for_chunks(cx, n, ACT_CHUNK, act_backward_range, &j);
 }
 
 /* Whether layer descriptor d changes anything; if not, the layer runs the digital code unchanged. */
@@ -69,8 +97,10 @@ static void analog_layer(const nvm_layer *L, int l, const nvm_analog *an, const 
     const float *rows = in;   /* one row per array read: R reads of K inputs, N outputs each */
     int P = 1, K = L->n_in, N = L->n_out;
     if (L->kind == NVM_CONV) {
-        nvm_im2col(L, in, w->col[l], B);
-        rows = w->col[l], P = L->out_h * L->out_w, K = L->k * L->k * L->in_c, N = L->out_c;
+        /* The read-noise norms need the patches themselves: im2col into dcol (the digital path packs
+         * them inside the GEMM and never materialises them; dcol is free outside the backward pass). */
+        nvm_im2col(L, in, w->dcol, B);
+        rows = w->dcol, P = L->out_h * L->out_w, K = L->k * L->k * L->in_c, N = L->out_c;
     }
     const int R = B * P, late_bias = !d->bias_on_array && (d->adc_bits || scaled);
     if (late_bias)   /* a digital bias joins after the ADC and the gain */
@@ -110,7 +140,7 @@ void nvm_forward_an(const nvm_arch *a, const float *params, nvm_work *w, const f
         float *out = w->act[l + 1];
         if (an && L->kind != NVM_POOL && analog_on(&an->layer[l])) {
             analog_layer(L, l, an, Wt, b, in, out, B, w, cx, sample0);
-            act_forward(L->act, out, (size_t)B * L->n_out);
+            act_forward(L->act, out, (size_t)B * L->n_out, cx);
             continue;
         }
         switch (L->kind) {
@@ -118,15 +148,13 @@ void nvm_forward_an(const nvm_arch *a, const float *params, nvm_work *w, const f
             nvm_dense_forward(in, Wt, b, out, B, L->n_in, L->n_out, cx);
             break;
         case NVM_CONV:
-            nvm_im2col(L, in, w->col[l], B);
-            nvm_dense_forward(w->col[l], Wt, b, out, B * L->out_h * L->out_w, L->k * L->k * L->in_c,
-                              L->out_c, cx);
+            nvm_conv_forward(L, in, Wt, b, out, B, cx);
             break;
         case NVM_POOL:
-            nvm_maxpool_forward(L, in, out, B);
+            nvm_maxpool_forward_mt(L, in, out, B, cx);
             break;
         }
-        act_forward(L->act, out, (size_t)B * L->n_out);
+        act_forward(L->act, out, (size_t)B * L->n_out, cx);
     }
 }
 
@@ -137,22 +165,18 @@ void nvm_backward(const nvm_arch *a, const float *params, float *grads, nvm_work
         const nvm_layer *L = &a->layers[l];
         const float *Wt = params + L->w_off, *in = l == first ? input : w->act[l];
         float *dout = w->grad[l + 1], *din = l > first ? w->grad[l] : NULL;
-        act_backward(L->act, w->act[l + 1], dout, (size_t)B * L->n_out);
+        act_backward(L->act, w->act[l + 1], dout, (size_t)B * L->n_out, cx);
         switch (L->kind) {
         case NVM_DENSE:
             nvm_dense_backward(in, Wt, dout, grads + L->w_off, grads + L->b_off, din, B, L->n_in,
                                L->n_out, cx);
             break;
         case NVM_CONV:
-            nvm_dense_backward(w->col[l], Wt, dout, grads + L->w_off, grads + L->b_off,
-                               din ? w->dcol : NULL, B * L->out_h * L->out_w, L->k * L->k * L->in_c,
-                               L->out_c, cx);
-            if (din)
-                nvm_col2im(L, w->dcol, din, B);
+            nvm_conv_backward(L, in, Wt, dout, grads + L->w_off, grads + L->b_off, w->dcol, din, B, cx);
             break;
         case NVM_POOL:
             if (din)
-                nvm_maxpool_backward(L, in, w->act[l + 1], dout, din, B);
+                nvm_maxpool_backward_mt(L, in, w->act[l + 1], dout, din, B, cx);
             break;
         }
     }

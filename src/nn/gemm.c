@@ -39,12 +39,12 @@
 #define L2_FLOATS (128 * 1024)   /* an operand this size (512 KiB) is assumed to stay in L2 */
 
 /* For tile rows r0 ≤ i < MR and columns j < nr ≤ NR:
- *   C[i-r0][j] = (load ? C[i-r0][j] : 0) + Σ_k a(i,k)·b(k,j), k ascending,
+ *   C[i-r0][j] = (load ? C[i-r0][j] : bias ? bias[j] : 0) + Σ_k a(i,k)·b(k,j), k ascending,
  * a(i,k) = a[i·rsa + k·csa] (read for all MR rows), b(k,j) = b[k·rsb + j] (read for j < nr only),
  * C[i][j] = c[i·ldc + j]. Rows below r0 are computed and dropped: a bottom-edge strip is shifted up to
  * end at row M, so it overlaps the previous strip instead of reading past the end of A. */
 typedef void kernel_fn(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
-                       float *c, ptrdiff_t ldc, int load, int r0, int nr);
+                       float *c, ptrdiff_t ldc, int load, const float *bias, int r0, int nr);
 
 /* The transposing pack of one B panel: dst[k·NR + j] = src[j·ld + k] for k < kb, j < nr. */
 typedef void pack_fn(float *dst, int NR, const float *src, ptrdiff_t ld, int kb, int nr);
@@ -68,12 +68,12 @@ struct nvm_compute {
 #define GMR 4
 #define GNR 8
 static void kernel_generic(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
-                           float *c, ptrdiff_t ldc, int load, int r0, int nr)
+                           float *c, ptrdiff_t ldc, int load, const float *bias, int r0, int nr)
 {
     if (r0 > 0 || nr < GNR) {   /* edge: element by element, only the rows and columns stored */
         for (int i = r0; i < GMR; i++)
             for (int j = 0; j < nr; j++) {
-                float s = load ? c[(i - r0) * ldc + j] : 0.0f;
+                float s = load ? c[(i - r0) * ldc + j] : bias ? bias[j] : 0.0f;
                 for (int k = 0; k < kc; k++)
                     s += a[i * rsa + k * csa] * b[k * rsb + j];
                 c[(i - r0) * ldc + j] = s;
@@ -85,6 +85,10 @@ static void kernel_generic(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
      * Plain mul then add per lane, so each element is still one sequential chain over k. */
     typedef float v4 __attribute__((vector_size(16)));
     v4 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
+    if (!load && bias) {
+        memcpy(&c00, bias, 16), memcpy(&c01, bias + 4, 16);
+        c10 = c20 = c30 = c00, c11 = c21 = c31 = c01;
+    }
     if (load) {
         memcpy(&c00, c, 16), memcpy(&c01, c + 4, 16), memcpy(&c10, c + ldc, 16);
         memcpy(&c11, c + ldc + 4, 16), memcpy(&c20, c + 2 * ldc, 16), memcpy(&c21, c + 2 * ldc + 4, 16);
@@ -119,7 +123,7 @@ static void kernel_generic(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
             c##i##1 = _mm512_fmadd_ps(t_, b1, c##i##1);                               \
     } while (0)
 #define X512_LOAD(i)                                                                  \
-    __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();              \
+    __m512 c##i##0 = z0, c##i##1 = z1;                                                \
     if (load && (i) >= r0) {                                                          \
         c##i##0 = X512_LD(c + ((i) - r0) * ldc, m0);                                  \
         if (nv > 1)                                                                   \
@@ -136,10 +140,16 @@ static void kernel_generic(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
 __attribute__((target("avx512f"), always_inline))
 static inline void tile_avx512(const int edge, const int nv, int kc, const float *a, ptrdiff_t rsa,
                                ptrdiff_t csa, const float *b, ptrdiff_t rsb, float *c, ptrdiff_t ldc, int load,
-                               int r0, int nr)
+                               const float *bias, int r0, int nr)
 {
     __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
     __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+    __m512 z0 = _mm512_setzero_ps(), z1 = z0;   /* every row's start unless C is loaded */
+    if (!load && bias) {
+        z0 = X512_LD(bias, m0);
+        if (nv > 1)
+            z1 = X512_LD(bias + 16, m1);
+    }
     X512_LOAD(0) X512_LOAD(1) X512_LOAD(2) X512_LOAD(3)
     X512_LOAD(4) X512_LOAD(5) X512_LOAD(6) X512_LOAD(7)
     const float *a4 = a + 4 * rsa;
@@ -155,14 +165,14 @@ static inline void tile_avx512(const int edge, const int nv, int kc, const float
 
 __attribute__((target("avx512f")))
 static void kernel_avx512(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
-                          float *c, ptrdiff_t ldc, int load, int r0, int nr)
+                          float *c, ptrdiff_t ldc, int load, const float *bias, int r0, int nr)
 {
     if (nr == 32)
-        tile_avx512(0, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+        tile_avx512(0, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, bias, r0, nr);
     else if (nr > 16)
-        tile_avx512(1, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+        tile_avx512(1, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, bias, r0, nr);
     else
-        tile_avx512(1, 1, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+        tile_avx512(1, 1, kc, a, rsa, csa, b, rsb, c, ldc, load, bias, r0, nr);
 }
 
 /* AVX2 has no mask registers: vmaskmovps with lane masks from a sliding window over `ones`. */
@@ -175,7 +185,7 @@ static void kernel_avx512(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, 
             c##i##1 = _mm256_fmadd_ps(t_, b1, c##i##1);                               \
     } while (0)
 #define X256_LOAD(i)                                                                  \
-    __m256 c##i##0 = _mm256_setzero_ps(), c##i##1 = _mm256_setzero_ps();              \
+    __m256 c##i##0 = z0, c##i##1 = z1;                                                \
     if (load && (i) >= r0) {                                                          \
         c##i##0 = X256_LD(c + ((i) - r0) * ldc, m0);                                  \
         if (nv > 1)                                                                   \
@@ -192,11 +202,17 @@ static void kernel_avx512(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, 
 __attribute__((target("avx2,fma"), always_inline))
 static inline void tile_avx2(const int edge, const int nv, int kc, const float *a, ptrdiff_t rsa,
                              ptrdiff_t csa, const float *b, ptrdiff_t rsb, float *c, ptrdiff_t ldc, int load,
-                             int r0, int nr)
+                             const float *bias, int r0, int nr)
 {
     static const int32_t ones[24] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
     __m256i m0 = _mm256_loadu_si256((const __m256i *)(ones + 16 - (nr < 8 ? nr : 8)));
     __m256i m1 = _mm256_loadu_si256((const __m256i *)(ones + 16 - (nr < 8 ? 0 : nr > 16 ? 8 : nr - 8)));
+    __m256 z0 = _mm256_setzero_ps(), z1 = z0;   /* every row's start unless C is loaded */
+    if (!load && bias) {
+        z0 = X256_LD(bias, m0);
+        if (nv > 1)
+            z1 = X256_LD(bias + 8, m1);
+    }
     X256_LOAD(0) X256_LOAD(1) X256_LOAD(2) X256_LOAD(3) X256_LOAD(4) X256_LOAD(5)
     const float *a3 = a + 3 * rsa;
     ptrdiff_t r2 = 2 * rsa;
@@ -210,14 +226,14 @@ static inline void tile_avx2(const int edge, const int nv, int kc, const float *
 
 __attribute__((target("avx2,fma")))
 static void kernel_avx2(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
-                        float *c, ptrdiff_t ldc, int load, int r0, int nr)
+                        float *c, ptrdiff_t ldc, int load, const float *bias, int r0, int nr)
 {
     if (nr == 16)
-        tile_avx2(0, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+        tile_avx2(0, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, bias, r0, nr);
     else if (nr > 8)
-        tile_avx2(1, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+        tile_avx2(1, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, bias, r0, nr);
     else
-        tile_avx2(1, 1, kc, a, rsa, csa, b, rsb, c, ldc, load, r0, nr);
+        tile_avx2(1, 1, kc, a, rsa, csa, b, rsb, c, ldc, load, bias, r0, nr);
 }
 #endif
 
@@ -351,12 +367,150 @@ nvm_isa nvm_compute_isa(const nvm_compute *cx)
     return cx->isa;
 }
 
+nvm_pool *nvm_compute_pool(const nvm_compute *cx)
+{
+    return cx ? cx->pool : NULL;
+}
+
+/* ---- the im2col operand, packed strip by strip ------------------------------------------------ */
+
+/* col(p, e) of a convolution: row p = (b, oy, ox), column e = (ky, kx, c). */
+typedef struct {
+    int b, oy, ox;
+} pixel;
+
+static pixel pixel_of(const nvm_conv_src *s, int p)
+{
+    int per = s->OH * s->OW, r = p % per;
+    pixel q = {p / per, r / s->OW, r % s->OW};
+    return q;
+}
+
+static void pixel_next(const nvm_conv_src *s, pixel *q)
+{
+    if (++q->ox == s->OW) {
+        q->ox = 0;
+        if (++q->oy == s->OH)
+            q->oy = 0, q->b++;
+    }
+}
+
+/* dst[0..n) = src[0..n) in fixed-size pieces the compiler inlines: a memcpy call per run (9 floats for
+ * a 3×3 convolution of RGB, 8 per pixel in a weight gradient) costs more than the copy. */
+static inline void copy_floats(float *dst, const float *src, int n)
+{
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        memcpy(dst + i, src + i, 16 * sizeof(float));
+    if (i + 8 <= n)
+        memcpy(dst + i, src + i, 8 * sizeof(float)), i += 8;
+    if (i + 4 <= n)
+        memcpy(dst + i, src + i, 4 * sizeof(float)), i += 4;
+    for (; i < n; i++)
+        memcpy(dst + i, src + i, sizeof(float));
+}
+
+/* dst[0..e1-e0) = col(p, e0..e1) for the pixel q: runs of a kernel row (k·C floats) where the row lies
+ * inside the image, else of one tap (C floats) or zeros. */
+static void conv_row(const nvm_conv_src *s, pixel q, int e0, int e1, float *dst)
+{
+    const int C = s->C, kC = s->k * C, x0 = q.ox - s->pad, y0 = q.oy - s->pad;
+    const int inside_x = x0 >= 0 && x0 + s->k <= s->W;
+    if (e0 == 0 && e1 == s->k * kC && inside_x && y0 >= 0 && y0 + s->k <= s->H) {   /* the usual case */
+        const float *src = s->in + (((size_t)q.b * s->H + y0) * s->W + x0) * C;
+        for (int ky = 0; ky < s->k; ky++, src += (size_t)s->W * C)
+            copy_floats(dst + ky * kC, src, kC);
+        return;
+    }
+    for (int e = e0; e < e1;) {
+        int ky = e / kC, r = e - ky * kC, iy = q.oy + ky - s->pad, n;
+        const float *src = NULL;
+        if (iy >= 0 && iy < s->H && inside_x) {
+            n = kC - r;
+            src = s->in + (((size_t)q.b * s->H + iy) * s->W + x0) * C + r;
+        } else {
+            int kx = r / C, c = r - kx * C, ix = x0 + kx;
+            n = C - c;
+            if (iy >= 0 && iy < s->H && ix >= 0 && ix < s->W)
+                src = s->in + (((size_t)q.b * s->H + iy) * s->W + ix) * C + c;
+        }
+        if (n > e1 - e)
+            n = e1 - e;
+        if (src)
+            copy_floats(dst + (e - e0), src, n);
+        else
+            memset(dst + (e - e0), 0, (size_t)n * sizeof(float));
+        e += n;
+    }
+}
+
+/* Forward operand: the strip's rows base..base+MR of col (rows < 0 are zero padding for M < MR),
+ * columns pc..pc+kb, row-major into dst (row stride kb). */
+static void pack_conv_rows(const nvm_conv_src *s, int base, int MR, int pc, int kb, float *dst)
+{
+    int first = base < 0 ? -base : 0;
+    memset(dst, 0, (size_t)first * kb * sizeof(float));
+    pixel q = pixel_of(s, base + first);
+    for (int ii = first; ii < MR; ii++, pixel_next(s, &q))
+        conv_row(s, q, pc, pc + kb, dst + (size_t)ii * kb);
+}
+
+/* Weight-gradient operand colᵀ: the strip's columns base..base+MR of col (< 0: zero), rows (pixels)
+ * pc..pc+kb, as dst[kk·MR + ii]. When the MR columns lie in one kernel row (ky) they are contiguous in
+ * the image for every pixel (taps kx, kx+1 are neighbours): as in every convolution whose kernel row
+ * k·C is a multiple of MR, e.g. 96 for C = 32 with MR = 8 or 6. Then a pixel is one fixed-size copy,
+ * and along an output row the source moves by C per pixel. Pixels whose taps reach into the padding,
+ * and strips across kernel rows (RGB), go column by column through conv_row. */
+static void pack_conv_cols(const nvm_conv_src *s, int base, int MR, int pc, int kb, float *dst)
+{
+    const int C = s->C, kC = s->k * C;
+    pixel q = pixel_of(s, pc);
+    if (base >= 0 && base / kC == (base + MR - 1) / kC) {
+        const int ky = base / kC, r = base - ky * kC, kx0 = r / C, kx1 = (r + MR - 1) / C;
+        for (int kk = 0; kk < kb;) {
+            int run = s->OW - q.ox < kb - kk ? s->OW - q.ox : kb - kk;
+            int iy = q.oy + ky - s->pad, x = q.ox - s->pad;
+            float *d = dst + (size_t)kk * MR;
+            if (iy >= 0 && iy < s->H && x + kx0 >= 0 && x + run - 1 + kx1 < s->W) {
+                const float *src = s->in + (((size_t)q.b * s->H + iy) * s->W + x) * C + r;
+                if (MR == 8)
+                    for (int t = 0; t < run; t++)
+                        memcpy(d + 8 * t, src + (size_t)t * C, 8 * sizeof(float));
+                else if (MR == 6)
+                    for (int t = 0; t < run; t++)
+                        memcpy(d + 6 * t, src + (size_t)t * C, 6 * sizeof(float));
+                else
+                    for (int t = 0; t < run; t++)
+                        copy_floats(d + (size_t)t * MR, src + (size_t)t * C, MR);
+            } else {
+                for (int t = 0; t < run; t++) {
+                    pixel qt = {q.b, q.oy, q.ox + t};
+                    conv_row(s, qt, base, base + MR, d + (size_t)t * MR);
+                }
+            }
+            kk += run;
+            q.ox += run - 1;
+            pixel_next(s, &q);
+        }
+        return;
+    }
+    int first = base < 0 ? -base : 0;
+    float row[MR_MAX];
+    for (int kk = 0; kk < kb; kk++, pixel_next(s, &q)) {
+        conv_row(s, q, base + first, base + MR, row + first);
+        for (int ii = 0; ii < MR; ii++)
+            dst[(size_t)kk * MR + ii] = ii < first ? 0.0f : row[ii];
+    }
+}
+
 /* ---- driver ------------------------------------------------------------------------------------- */
 
 typedef struct {
     const nvm_compute *cx;
     int ta, tb, M, N, K, lda, ldb, ldc, beta1;
     const float *A, *B;
+    const nvm_conv_src *conv;   /* non-NULL: op(A) is its im2col matrix (ta: transposed), A unused */
+    const float *bias; /* NULL, or the row that C starts from (instead of beta·C) */
     float *C;
     int kc;            /* k block */
     int ms, ns;        /* MR-row strips and NR-column panels of C */
@@ -384,6 +538,7 @@ static void gemm_task(void *ctx, int task, int worker)
     for (int pc = 0; pc < g->K; pc += g->kc) {
         int kb = g->K - pc < g->kc ? g->K - pc : g->kc;
         int load = g->beta1 || pc > 0;
+        const float *bias = pc == 0 ? g->bias : NULL;
         for (int j = j0; g->tb && j < j1; j += NR)   /* op(B) block as NR-wide panels, kb × NR each */
             cx->kern.pack(bpack + (size_t)(j - j0) * kb, NR, g->B + (size_t)j * g->ldb + pc, g->ldb, kb,
                           j1 - j < NR ? j1 - j : NR);
@@ -391,23 +546,34 @@ static void gemm_task(void *ctx, int task, int worker)
             /* A bottom-edge strip is shifted up to end at row M (rows r0.. are this strip's); only
              * when M < MR are the rows copied into a zero-padded strip. */
             int r0 = i1 - i < MR ? MR - (i1 - i) : 0, ia = g->M >= MR ? i - r0 : i;
-            const float *a = g->ta ? g->A + (size_t)pc * g->lda + ia : g->A + (size_t)ia * g->lda + pc;
+            const float *a;
             ptrdiff_t rsa = g->ta ? 1 : g->lda, csa = g->ta ? g->lda : 1;
-            if (g->M < MR) {
+            if (g->conv) {   /* strip row ii is row i - r0 + ii of op(A) in both cases of the shift */
+                if (g->ta)
+                    pack_conv_cols(g->conv, i - r0, MR, pc, kb, apack), rsa = 1, csa = MR;
+                else
+                    pack_conv_rows(g->conv, i - r0, MR, pc, kb, apack), rsa = kb, csa = 1;
+                a = apack;
+            } else if (g->M < MR) {
+                a = g->ta ? g->A + (size_t)pc * g->lda + ia : g->A + (size_t)ia * g->lda + pc;
                 for (int k = 0; k < kb; k++)
                     for (int ii = 0; ii < MR; ii++)
                         apack[k * MR + ii] = ii >= r0 ? a[(ii - r0) * rsa + k * csa] : 0.0f;
                 a = apack;
                 rsa = 1;
                 csa = MR;
+            } else {
+                a = g->ta ? g->A + (size_t)pc * g->lda + ia : g->A + (size_t)ia * g->lda + pc;
             }
             float *c = g->C + (size_t)i * g->ldc;
             for (int j = j0; j < j1; j += NR) {
                 int nr = j1 - j < NR ? j1 - j : NR;
+                const float *bj = bias ? bias + j : NULL;
                 if (g->tb)
-                    kern(kb, a, rsa, csa, bpack + (size_t)(j - j0) * kb, NR, c + j, g->ldc, load, r0, nr);
+                    kern(kb, a, rsa, csa, bpack + (size_t)(j - j0) * kb, NR, c + j, g->ldc, load, bj, r0, nr);
                 else
-                    kern(kb, a, rsa, csa, g->B + (size_t)pc * g->ldb + j, g->ldb, c + j, g->ldc, load, r0, nr);
+                    kern(kb, a, rsa, csa, g->B + (size_t)pc * g->ldb + j, g->ldb, c + j, g->ldc, load, bj, r0,
+                         nr);
             }
         }
     }
@@ -421,11 +587,17 @@ static void scale_c(int M, int N, float beta, float *C, int ldc)
             C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
 }
 
-void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
-              const float *B, int ldb, float beta, float *C, int ldc)
+static void gemm_run(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
+                     const nvm_conv_src *conv, const float *B, int ldb, float beta, const float *bias, float *C,
+                     int ldc)
 {
     if (M <= 0 || N <= 0)
         return;
+    if (bias && K <= 0) {
+        for (int i = 0; i < M; i++)
+            memcpy(C + (size_t)i * ldc, bias, (size_t)N * sizeof(float));
+        return;
+    }
     if (K <= 0 || (beta != 0.0f && beta != 1.0f)) {
         scale_c(M, N, beta, C, ldc);
         if (K <= 0)
@@ -434,20 +606,26 @@ void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float 
     }
     const int MR = cx->kern.mr, NR = cx->kern.nr;
     gemm_job g = {.cx = cx, .ta = ta, .tb = tb, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb,
-                  .ldc = ldc, .beta1 = beta != 0.0f, .A = A, .B = B, .C = C};
+                  .ldc = ldc, .beta1 = !bias && beta != 0.0f, .A = A, .B = B, .conv = conv, .bias = bias,
+                  .C = C};
     int nkb = (K + KC_MAX - 1) / KC_MAX;   /* equal k blocks: no short last block */
     g.kc = (K + nkb - 1) / nkb;
     g.ms = (M + MR - 1) / MR;
     g.ns = (N + NR - 1) / NR;
 
-    /* Task grid from the shape alone (never the thread count). A task reads the rows of A and the
-     * columns of B it needs, so splitting M re-reads B once per row group and splitting N re-reads A
-     * once per column group. That is cheap while the re-read operand fits in L2; otherwise groups stay
-     * ≥ 64 rows or columns wide, except that up to 4 tasks are always allowed so that the weight
-     * gradients (K ≫ M, N) still run in parallel. A transposed B is packed per task: row groups of
-     * ≥ 128 then amortise the packing. */
+    /* Task grid. A task reads the rows of A and the columns of B it needs, so splitting M re-reads B
+     * once per row group and splitting N re-reads A once per column group. That is cheap while the
+     * re-read operand fits in L2; otherwise groups stay ≥ 64 rows or columns wide, except that up to 4
+     * tasks are always allowed so that the weight gradients (K ≫ M, N) still run in parallel. When
+     * neither operand fits in L2 (those weight gradients: im2col rows and output gradients of a whole
+     * batch), every extra task streams one of them from memory again, so there are no more tasks than
+     * threads (conv1's dW at batch 64 read 54 MB in 4 tasks). The grid may depend on the thread count
+     * because results never depend on the grid (see the top of the file). A transposed B is packed
+     * per task: row groups of ≥ 128 then amortise the packing. */
     double flops = 2.0 * M * N * K;
     int want = flops / TASK_FLOPS > MAX_TASKS ? MAX_TASKS : (int)(flops / TASK_FLOPS);
+    if ((double)K * N > L2_FLOATS && (double)K * M > L2_FLOATS && want > nvm_pool_size(cx->pool))
+        want = nvm_pool_size(cx->pool);
     int min_strips = tb ? 128 / MR : (double)K * N > L2_FLOATS ? 64 / MR : 2;
     int min_panels = (double)K * M > L2_FLOATS ? 64 / NR : 1;
     g.gm = 1;
@@ -467,6 +645,30 @@ void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float 
     nvm_pool_run(cx->pool, g.gm * g.gn, gemm_task, &g);
 }
 
+void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc)
+{
+    gemm_run(cx, ta, tb, M, N, K, A, lda, NULL, B, ldb, beta, NULL, C, ldc);
+}
+
+void nvm_gemm_bias(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
+                   const float *B, int ldb, const float *bias, float *C, int ldc)
+{
+    gemm_run(cx, ta, tb, M, N, K, A, lda, NULL, B, ldb, 0.0f, bias, C, ldc);
+}
+
+void nvm_gemm_conv(nvm_compute *cx, const nvm_conv_src *s, int N, const float *Wt, const float *bias, float *C)
+{
+    int M = s->B * s->OH * s->OW, K = s->k * s->k * s->C;
+    gemm_run(cx, 0, 0, M, N, K, NULL, K, s, Wt, N, 0.0f, bias, C, N);
+}
+
+void nvm_gemm_conv_wgrad(nvm_compute *cx, const nvm_conv_src *s, int N, const float *dout, float *dW)
+{
+    int M = s->B * s->OH * s->OW, K = s->k * s->k * s->C;
+    gemm_run(cx, 1, 0, K, N, M, NULL, K, s, dout, N, 1.0f, NULL, dW, N);
+}
+
 void nvm_gemm_ref(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                   float beta, float *C, int ldc)
 {
@@ -483,7 +685,7 @@ void nvm_gemm_ref(int ta, int tb, int M, int N, int K, const float *A, int lda, 
 
 /* ---- benchmarks --------------------------------------------------------------------------------- */
 
-double nvm_gemm_bench(nvm_compute *cx, int M, int N, int K, double seconds)
+double nvm_gemm_bench(nvm_compute *cx, int ta, int tb, int M, int N, int K, double seconds)
 {
     float *A = nvm_alloc_floats((size_t)M * K), *B = nvm_alloc_floats((size_t)K * N),
           *C = nvm_alloc_floats((size_t)M * N);
@@ -494,11 +696,12 @@ double nvm_gemm_bench(nvm_compute *cx, int M, int N, int K, double seconds)
             A[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) * 0x1p-24f - 0.5f;
         for (size_t i = 0; i < (size_t)K * N; i++)
             B[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) * 0x1p-24f - 0.5f;
-        nvm_gemm(cx, 0, 0, M, N, K, A, K, B, N, 0.0f, C, N);   /* warm-up: caches, clocks, helpers */
+        int lda = ta ? M : K, ldb = tb ? K : N;
+        nvm_gemm(cx, ta, tb, M, N, K, A, lda, B, ldb, 0.0f, C, N);   /* warm-up: caches, clocks, helpers */
         long calls = 0;
         double t0 = nvm_now(), t;
         do {
-            nvm_gemm(cx, 0, 0, M, N, K, A, K, B, N, 0.0f, C, N);
+            nvm_gemm(cx, ta, tb, M, N, K, A, lda, B, ldb, 0.0f, C, N);
             calls++;
             t = nvm_now() - t0;
         } while (t < seconds || calls < 3);
@@ -526,7 +729,7 @@ static double peak_generic(float *sink)
     long calls = PEAK_ITERS / 256;
     kernel_fn *volatile kern = kernel_generic;   /* called as in nvm_gemm, not inlined and specialised */
     for (long n = 0; n < calls; n++)                /* load = 1: each call depends on the last */
-        kern(KC, a, 1, GMR, b, GNR, c, GNR, 1, 0, GNR);
+        kern(KC, a, 1, GMR, b, GNR, c, GNR, 1, NULL, 0, GNR);
     *sink = c[0] + c[GMR * GNR - 1];
     return 2.0 * GMR * GNR * KC * (double)calls;
 }

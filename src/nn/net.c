@@ -283,10 +283,10 @@ int nvm_work_init(nvm_work *w, const nvm_arch *a, int max_batch)
             max_reads = reads > max_reads ? reads : max_reads;
         }
         if (l < a->n_layers && L->kind == NVM_CONV) {
+            /* Only the backward pass's dcol is materialised: the GEMMs read im2col rows straight from
+             * the layer's input (nvm_conv_src), so w->col stays NULL. */
             size_t col = (size_t)max_batch * L->out_h * L->out_w * L->k * L->k * L->in_c;
             max_col = col > max_col ? col : max_col;
-            if (!(w->col[l] = nvm_alloc_floats(col)))
-                goto fail;
         }
     }
     if (max_col && !(w->dcol = nvm_alloc_floats(max_col)))

@@ -5,6 +5,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
+/* One Adam update of n parameters. The expression is written once per form; the SSE form performs
+ * the same IEEE operations in the same order four lanes at a time (mul, add, div and sqrt are correctly
+ * rounded either way), so both give identical bits. gcc keeps the plain loop scalar (sqrtf may set
+ * errno): 0.9 % of a 1-thread CNN bench profile, 0.2 % in SSE. */
+static void adam_step(float *p, const float *g, float *m, float *v, size_t n, float lr, float c1, float c2)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128 b1 = _mm_set1_ps(0.9f), a1 = _mm_set1_ps(0.1f), b2 = _mm_set1_ps(0.999f),
+                 a2 = _mm_set1_ps(0.001f), vlr = _mm_set1_ps(lr), vc1 = _mm_set1_ps(c1),
+                 vc2 = _mm_set1_ps(c2), eps = _mm_set1_ps(1e-8f);
+    for (; i + 4 <= n; i += 4) {
+        __m128 gi = _mm_loadu_ps(g + i);
+        __m128 mi = _mm_add_ps(_mm_mul_ps(b1, _mm_loadu_ps(m + i)), _mm_mul_ps(a1, gi));
+        __m128 vi = _mm_add_ps(_mm_mul_ps(b2, _mm_loadu_ps(v + i)), _mm_mul_ps(_mm_mul_ps(a2, gi), gi));
+        __m128 step = _mm_div_ps(_mm_mul_ps(vlr, _mm_div_ps(mi, vc1)),
+                                 _mm_add_ps(_mm_sqrt_ps(_mm_div_ps(vi, vc2)), eps));
+        _mm_storeu_ps(m + i, mi);
+        _mm_storeu_ps(v + i, vi);
+        _mm_storeu_ps(p + i, _mm_sub_ps(_mm_loadu_ps(p + i), step));
+    }
+#endif
+    for (; i < n; i++) {
+        m[i] = 0.9f * m[i] + 0.1f * g[i];
+        v[i] = 0.999f * v[i] + 0.001f * g[i] * g[i];
+        p[i] -= lr * (m[i] / c1) / (sqrtf(v[i] / c2) + 1e-8f);
+    }
+}
+
 /* Cosine decay from lr to lr/20 across the epochs: the last epochs fine-tune. */
 static double epoch_lr(const nvm_train_opts *o, int epoch)
 {
@@ -51,11 +84,7 @@ int nvm_train(const nvm_arch *a, float *params, int first, const float *x, const
             if (o->optim == NVM_ADAM) {
                 step++;
                 const float c1 = (float)(1 - pow(0.9, (double)step)), c2 = (float)(1 - pow(0.999, (double)step));
-                for (size_t i = lo; i < a->n_params; i++) {
-                    vel[i] = 0.9f * vel[i] + 0.1f * grads[i];
-                    sq[i] = 0.999f * sq[i] + 0.001f * grads[i] * grads[i];
-                    params[i] -= lr * (vel[i] / c1) / (sqrtf(sq[i] / c2) + 1e-8f);
-                }
+                adam_step(params + lo, grads + lo, vel + lo, sq + lo, np, lr, c1, c2);
             } else {
                 for (size_t i = lo; i < a->n_params; i++) {
                     vel[i] = mu * vel[i] + grads[i];
