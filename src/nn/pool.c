@@ -5,7 +5,8 @@
  * Tasks are claimed from one 64-bit atomic word: generation << 32 | next task index. Claiming is a
  * compare-and-swap that also checks the generation, so a helper that wakes up late for a finished run
  * can never claim (or run with the wrong fn) a task of the next one; nvm_pool_run therefore only has
- * to wait until every task of its own run has completed, never for sleeping helpers. */
+ * to wait until every task of its own run has completed, never for sleeping helpers. A run takes two
+ * generations: the first closes the previous run (no task claimable) before fn/ctx/ntasks change. */
 #define _POSIX_C_SOURCE 200809L
 #include "nvmsim/pool.h"
 
@@ -187,8 +188,15 @@ void nvm_pool_run(nvm_pool *pool, int ntasks, nvm_task_fn fn, void *ctx)
     }
     nvm_pool *p = pool;
     uint64_t gen = (atomic_load_explicit(&p->work, memory_order_relaxed) >> 32) + 1;
-    if ((uint32_t)gen == 0)
+    if ((uint32_t)gen == 0 || (uint32_t)(gen + 1) == 0)
         gen = 1;   /* generation 0 means "nothing published yet" to a fresh helper */
+    /* Close the previous run before its fn/ctx/ntasks are overwritten: a helper still holding a task
+     * word of it (it lost a claim race) could otherwise read the new ntasks, see the old run's
+     * exhausted index as claimable, win a CAS on the old generation and run a task of the new run
+     * with its index shifted (a task twice, the completion count off). After this store every claim
+     * on an older generation fails, and one on this closed generation sees no task (index ≥ any n). */
+    atomic_store(&p->work, (uint64_t)(uint32_t)gen << 32 | UINT32_MAX);
+    gen++;
     atomic_store_explicit(&p->fn, fn, memory_order_relaxed);
     atomic_store_explicit(&p->ctx, ctx, memory_order_relaxed);
     atomic_store_explicit(&p->ntasks, ntasks, memory_order_relaxed);
