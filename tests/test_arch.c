@@ -133,7 +133,7 @@ static void fe_boundary_property(void)
     int specs = 0, refused = 0, changed = 0, tested = 0;
     for (int trial = 0; trial < 300; trial++) {
         /* Random layers: up to 3 convs (each maybe followed by a pool), then 1-3 dense layers. */
-        char layers[8][16];
+        char layers[12][16];   /* p + 3 × (conv, pool) + 3 dense = at most 10 */
         int nl = 0, convs = (int)(nvm_uniform(&r, draw++) * 4);
         if (nvm_uniform(&r, draw++) < 0.3)   /* a leading pool: '|' right after it leaves no weights */
             snprintf(layers[nl++], 16, "p");
