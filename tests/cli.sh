@@ -170,17 +170,17 @@ for N in 1 2 3 7; do
     cmp -s "$T/one.sh.csv" "$T/sh.csv" && ok || bad "merge of $N shards differs from one machine's CSV"
 done
 grep -q '"merged_from"' "$T/sh.csv.json" && ok || bad "merged sidecar"
-# ... and a cnn sweep with a device axis (stuck-at faults), in 2 and 3 shards.
+# ... and a cnn sweep with a device axis (stuck-at faults), in 1, 2, 3 and 7 shards.
 G="$D --net cnn --epochs 1 --alpha 0,0.5 --faults 0,0.1 --runs 2 --retrain-epochs 1 --test-limit 100"
-"$NVMSIM" sweep $G --out "$T/cg1.csv" >/dev/null 2>"$T/err" || bad "cnn device sweep: $(cat "$T/err")"
-for N in 2 3; do
+"$NVMSIM" sweep $G --out "$T/cgone.csv" >/dev/null 2>"$T/err" || bad "cnn device sweep: $(cat "$T/err")"
+for N in 1 2 3 7; do
     k=0
     while [ $k -lt $N ]; do
         "$NVMSIM" sweep $G --out "$T/cg.csv" --shard $k/$N >/dev/null 2>"$T/err" || bad "cnn shard $k/$N: $(cat "$T/err")"
         k=$((k + 1))
     done
     "$NVMSIM" merge --out "$T/cg$N.csv" "$T"/cg.csv.shard-*-of-$N.csv >/dev/null 2>"$T/err" || bad "cnn merge $N: $(cat "$T/err")"
-    cmp -s "$T/cg1.csv" "$T/cg$N.csv" && ok || bad "cnn merge of $N shards differs from one machine's CSV"
+    cmp -s "$T/cgone.csv" "$T/cg$N.csv" && ok || bad "cnn merge of $N shards differs from one machine's CSV"
 done
 
 M="merge --out $T/m3.csv"
