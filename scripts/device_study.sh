@@ -21,7 +21,7 @@ mlp2_adc        | --net mlp2 --nfe 100 --alpha 0 --adc 3,4,5,6,8 --runs 20
 mlp3_adc        | --net mlp3 --nfe 100 --alpha 0 --adc 3,4,5,6,8 --runs 20
 cnn_faults      | --net cnn --model @MODELS@/cnn.nvm --alpha 0 --faults 0:0.2:0.02 --runs 5
 cnn_adc         | --net cnn --model @MODELS@/cnn.nvm --alpha 0 --adc 3,4,5,6,8 --runs 5
-cnn_read        | --net cnn --model @MODELS@/cnn.nvm --alpha 0 --read 0:0.1:0.01 --runs 5'
+cnn_read        | --net cnn --model @MODELS@/cnn.nvm --alpha 0 --read 0:0.1:0.02 --runs 5'
 
 selected() {
     n=$1
