@@ -42,7 +42,6 @@ test: nvmsim $(TEST_BINS) $(BUILD)/tests/mkdata
 	@sh tests/cli.sh ./nvmsim $(BUILD)/tests/mkdata
 	@sh tests/test_plot.sh ./nvmsim $(BUILD)/tests/mkdata
 	@sh tests/robust.sh ./nvmsim $(BUILD)/tests/mkdata
-	@sh tests/help_examples.sh ./nvmsim $(BUILD)/tests/mkdata
 
 # Sanitizers: everything rebuilt with ASan + UBSan in $(BUILD)/asan (CC may be gcc or clang), then the
 # whole suite (unit tests, tests/cli.sh, tests/test_plot.sh, tests/robust.sh) against it. Sanitizer
@@ -95,6 +94,11 @@ $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS)
 # scripts/slurm/submit.sh end to end on a one-node Slurm cluster that tests/slurm.sh starts and stops itself
 # (as root; installs slurmctld, slurmd, slurm-client and munge with apt if missing). See
 # scripts/slurm/README-cluster.md.
+.PHONY: test-examples
+# Every --help example as printed (about a minute): run by .ci/run after make test.
+test-examples: nvmsim $(BUILD)/tests/mkdata
+	@sh tests/help_examples.sh ./nvmsim $(BUILD)/tests/mkdata
+
 .PHONY: test-slurm
 test-slurm: nvmsim
 	@bash tests/slurm.sh ./nvmsim
