@@ -128,8 +128,8 @@ export BENCH_THREADS
 bench: nvmsim
 	@sh scripts/bench.sh ./nvmsim
 
-# Every run behind results/paper/ (CSVs, sidecars, figures) from scratch; wall times go to
-# results/paper/reproduce.log.
+# Every study behind results/ (scripts/studies/*.runs: CSVs, sidecars, summaries, figures) from scratch; wall times go to
+# results/reproduce.log (each study's runs in results/STUDY/runs.log).
 reproduce: nvmsim
 	sh scripts/reproduce.sh
 

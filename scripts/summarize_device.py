@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Tables of the device-model runs in results/device/ (scripts/device_study.sh): for every CSV, the mean
+"""Tables of the device-model runs in results/device/ (sh scripts/study.sh device): for every CSV, the mean
 test accuracy over chips before and after retraining the detector, per value of the axis the run varies,
 with a 95 % Student-t interval over chips, and the paired gain (retrained - degraded).
 

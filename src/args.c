@@ -58,6 +58,9 @@ static const flag_def FLAGS[] = {
      "compute only cells whose index is K mod N, into <out>.shard-K-of-N.csv (merge them\n"
      "                        with `nvmsim merge`); shards load the base networks kept beside <out>"},
     {"--train-only", NULL, S, "train (or find) the base networks, keep them beside <out>, compute no cell"},
+    {"--bases-from", "CSV", S,
+     "use the base networks kept beside another sweep's CSV (CSV.n<N_FE>.b<B>.nvm) instead of\n"
+     "                        training them; each must have been trained with this sweep's training flags"},
     {"--resume", NULL, S, "continue the interrupted sweep in <out>.part (same flags otherwise)"},
     {"--overwrite", NULL, S | M, "replace an existing <out> (otherwise a finished CSV is never overwritten)"},
     {"--runs", "R", S, "chips (independent eps draws) per base network [1]"},

@@ -179,6 +179,16 @@ for N in 1 2 3 7; do
     cmp -s "$T/one.sh.csv" "$T/sh.csv" && ok || bad "merge of $N shards differs from one machine's CSV"
 done
 grep -q '"merged_from"' "$T/sh.csv.json" && ok || bad "merged sidecar"
+# --bases-from: another grid on the kept base networks of sh.csv is byte-identical to training them
+# again; none trained anew (no file beside its own CSV); missing, other-flag or --model cases refused.
+H2="$D --nfe 8,16 --epochs 2 --alpha 0.5,2 --runs 2 --retrain-epochs 1 --bases 2"
+"$NVMSIM" sweep $H2 --out "$T/bf1.csv" >/dev/null 2>&1 || bad "bases-from reference"
+"$NVMSIM" sweep $H2 --out "$T/bf2.csv" --bases-from "$T/sh.csv" >/dev/null 2>"$T/err" && cmp -s "$T/bf1.csv" "$T/bf2.csv" \
+    && ok || bad "--bases-from differs from training again: $(cat "$T/err")"
+[ ! -e "$T/bf2.csv.n8.b0.nvm" ] && ok || bad "--bases-from trained or copied a base network beside its CSV"
+expect 2 "trained with other training flags" sweep $D --nfe 8,16 --epochs 3 --alpha 0 --retrain-epochs 1 --bases 2 --out "$T/bf3.csv" --bases-from "$T/sh.csv"
+expect 2 "sh.csv.n8.b2.nvm: no such base network" sweep $D --nfe 8 --epochs 2 --alpha 0 --retrain-epochs 1 --bases 3 --out "$T/bf3.csv" --bases-from "$T/sh.csv"
+expect 2 "drop --train-only" sweep $H2 --train-only --out "$T/bf3.csv" --bases-from "$T/sh.csv"
 # ... and a cnn sweep with a device axis (stuck-at faults), in 3 shards (the counts above cover the rest).
 G="$D --net cnn --epochs 1 --alpha 0,0.5 --faults 0,0.1 --runs 2 --retrain-epochs 1 --test-limit 100"
 "$NVMSIM" sweep $G --out "$T/cgone.csv" >/dev/null 2>"$T/err" || bad "cnn device sweep: $(cat "$T/err")"

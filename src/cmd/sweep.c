@@ -133,6 +133,12 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     if (!*out)
         snprintf(out, sizeof out, "%s.csv", cfg.net);
     cfg.train_only = nvm_arg(a, "--train-only") != NULL;
+    cfg.bases_from = nvm_arg(a, "--bases-from");
+    if (cfg.bases_from && (cfg.model || cfg.train_only)) {
+        rc = nvm_fail(e, NVM_EUSAGE, "--bases-from loads base networks: drop %s",
+                      cfg.model ? "--model (it is one base network already)" : "--train-only");
+        goto done;
+    }
     if (nvm_arg(a, "--shard") && (rc = nvm_parse_shard(nvm_arg(a, "--shard"), &cfg.shard_k, &cfg.shard_n, e)))
         goto done;
     if (cfg.train_only && (cfg.model || cfg.shard_n)) {

@@ -258,6 +258,47 @@ void nvm_base_path(const char *out, int nfe, int base, char path[4200])
     snprintf(path, 4200, "%s.n%d.b%d.nvm", out, nfe, base);
 }
 
+/* The base network kept at path into params, if it has provenance prov and a's layers; else an error
+ * naming the file and the fix. */
+static int load_base(const char *path, const nvm_arch *a, uint64_t prov, float *params, nvm_err *e)
+{
+    nvm_model m = {0};
+    int rc = nvm_model_load(path, &m, e);
+    if (rc == NVM_OK && (strcmp(m.arch.spec, a->spec) != 0 || m.arch.n_params != a->n_params))
+        rc = nvm_fail(e, NVM_EUSAGE, "%s: --bases-from holds a %s, this sweep needs a %s: give the CSV of a "
+                      "sweep of this network", path, m.arch.spec, a->spec);
+    else if (rc == NVM_OK && m.provenance != prov)
+        rc = nvm_fail(e, NVM_EUSAGE, "%s: --bases-from: trained with other training flags or data (seed, "
+                      "epochs, optimiser, recipe, ...): use that sweep's training flags, or drop --bases-from",
+                      path);
+    if (rc == NVM_OK && params)
+        memcpy(params, m.params, a->n_params * sizeof(float));
+    nvm_model_free(&m);
+    return rc;
+}
+
+/* With --bases-from, every base network the grid needs must be there and match, before any work. */
+static int check_bases_from(const nvm_sweep_cfg *cfg, const nvm_dataset *train, nvm_err *e)
+{
+    for (int fi = 0; cfg->bases_from && fi < cfg->n_nfe; fi++) {
+        nvm_arch a;
+        int rc = nvm_arch_named(&a, cfg->net, cfg->spec, cfg->nfe[fi], train->h, train->w, train->c,
+                                train->classes, e);
+        for (int b = 0; b < cfg->bases && rc == NVM_OK; b++) {
+            char path[4200];
+            nvm_base_path(cfg->bases_from, cfg->nfe[fi], b, path);
+            if (access(path, F_OK) != 0)
+                return nvm_fail(e, NVM_EUSAGE, "%s: no such base network (--bases-from %s): run that sweep (or "
+                                "its --train-only) with these --nfe/--bases first", path, cfg->bases_from);
+            rc = load_base(path, &a, nvm_train_provenance(&a, &cfg->train, cfg->seed, (uint32_t)b,
+                                                              (uint32_t)cfg->nfe[fi], cfg->data_hash), NULL, e);
+        }
+        if (rc != NVM_OK)
+            return rc;
+    }
+    return NVM_OK;
+}
+
 /* Base network `base` of width nfe into params: cfg->model's, else the one saved beside the output by an
  * earlier run with the same provenance, else trained now (and saved there, so --resume and shards never
  * train it again). */
@@ -271,10 +312,12 @@ static int make_base(const nvm_sweep_cfg *cfg, const nvm_arch *a, float *params,
     }
     nvm_model m = {0};
     char path[4200];
-    nvm_base_path(cfg->out, nfe, base, path);
+    nvm_base_path(cfg->bases_from ? cfg->bases_from : cfg->out, nfe, base, path);
     uint64_t prov = nvm_train_provenance(a, &cfg->train, cfg->seed, (uint32_t)base, (uint32_t)nfe,
                                          cfg->data_hash);
     nvm_err ignored;
+    if (cfg->bases_from)   /* checked by check_bases_from before any work */
+        return load_base(path, a, prov, params, e);
     if (access(path, F_OK) == 0 && nvm_model_load(path, &m, &ignored) == NVM_OK) {
         int same = m.provenance == prov && strcmp(m.arch.spec, a->spec) == 0 && m.arch.n_params == a->n_params;
         if (same)
@@ -349,6 +392,8 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
         rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
         goto out;
     }
+    if ((rc = check_bases_from(cfg, train, e)) != NVM_OK)
+        goto out;
     char header[256];
     snprintf(header, sizeof header, "%s%s", cfg->shard_n > 0 ? NVM_SHARD_COLUMNS : "", CSV_HEADER);
     if (cfg->resume && !cfg->train_only) {
