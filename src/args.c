@@ -39,7 +39,8 @@ static const flag_def FLAGS[] = {
      "                        [sweep 0:1:0.05; eval 0]"},
     {"--noise", "LIST", E | S,
      "noise model(s): gauss (Eq. 1), quant:B (round to 2^B levels over +-max|w| per tensor,\n"
-     "                        B = 1..8, then Eq. 1 with --alpha on top), pcm (PCM programming noise\n"
+     "                        B = 1..8, then Eq. 1 with --alpha on top), quantmse:B (the same levels over\n"
+     "                        the clipping range of least squared error), pcm (PCM programming noise\n"
      "                        scaled by --alpha, drift and 1/f noise at --time) [gauss]"},
     {"--retrain", NULL, E, "also retrain the detector on the chip's noisy features, as a sweep cell does"},
     {"--time", "LIST", E | S,

@@ -300,7 +300,7 @@ counts=$(cut -d, -f6 "$T/q.csv" | sort | uniq -c | awk '{ printf "%s=%s ", $2, $
 [ "$counts" = "gauss=2 noise=1 quant:1=2 quant:8=2 " ] && ok || bad "noise column: $counts"
 # 8 bits at alpha 0 are almost exact; 1 bit is not.
 awk -F, '$6 == "quant:8" && $7 == "0" && ($11 - $10 > 0.05 || $10 - $11 > 0.05) { exit 1 }' "$T/q.csv" && ok || bad "quant:8 far from clean"
-expect 2 "noise quant:9: expected gauss, quant:B with B = 1..8 bits, or pcm" sweep $D --noise quant:9
+expect 2 "noise quant:9: expected gauss, quant:B or quantmse:B with B = 1..8 bits, or pcm" sweep $D --noise quant:9
 
 # A network with convolutions on the synthetic CIFAR-format set: learns, is thread-independent, names
 # its data by its folder (the checksums are not CIFAR-10's).

@@ -296,7 +296,7 @@ static void exactness(void)
     for (int bias = 0; bias <= 1; bias++)
         for (int bits = 0; bits <= 3; bits += 3) {
             const nvm_chip chip = {7, 1, 4, bias};
-            const nvm_noise n = {bits, 0};
+            const nvm_noise n = {.bits = bits};
             nvm_device d;
             nvm_device_defaults(&d);
             d.model = bits ? NVM_DEV_QUANT : NVM_DEV_GAUSS;

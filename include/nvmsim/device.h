@@ -68,6 +68,7 @@ typedef enum {
 typedef struct {
     nvm_dev_model model;
     int bits;              /* quant:B: B = 1..8 */
+    int quant_clip;        /* quantmse:B: levels over the least-squared-error range (nvm_quant_range) */
     double alpha;          /* gauss/quant: α of Eq. 1; pcm: scale of the programming noise (1 = as measured) */
     double time;           /* pcm: seconds since programming, t ≥ 0 */
     double time_ref;       /* pcm: t₁, when the detector was retrained (reference of drift compensation) */
@@ -81,7 +82,9 @@ typedef struct {
 } nvm_device;
 
 void nvm_device_defaults(nvm_device *d);
-/* "gauss", "quant:B" or "pcm" into d->model (and d->bits); usage error naming --noise otherwise. */
+/* A parsed noise model into d->model, d->bits and d->quant_clip. */
+void nvm_device_set_noise(nvm_device *d, const nvm_noise *n);
+/* "gauss", "quant:B", "quantmse:B" or "pcm" into d->model (and d->bits); usage error naming --noise otherwise. */
 int nvm_device_parse_model(const char *s, nvm_device *d, nvm_err *e);
 /* The model as in a CSV noise column: "gauss", "quant:3", "pcm". */
 void nvm_device_model_name(const nvm_device *d, char out[16]);

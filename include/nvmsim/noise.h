@@ -19,10 +19,15 @@ typedef struct {
  * spaced levels spanning ±max|w| of that tensor ("quant:B", B = 1..8), then Eq. 1 on top. */
 typedef struct {
     int bits;
+    int clip;             /* "quantmse:B": the levels span ±c, c the range of least squared error (outliers clip) */
     int pcm;              /* "pcm": the device model of nvmsim/device.h (programming, drift, 1/f) */
 } nvm_noise;
 
-/* "gauss", "quant:B" or "pcm" */
+/* The half-range of the 2^bits levels of a tensor w[n]: max|w|, or with clip the range among
+ * max|w|·k/256 (k = 1..256) whose clipped and rounded weights have the least squared error. */
+double nvm_quant_range(const float *w, size_t n, int bits, int clip);
+
+/* "gauss", "quant:B", "quantmse:B" or "pcm" */
 int nvm_noise_parse(const char *s, nvm_noise *n, nvm_err *e);
 /* A comma list of them ("quant:1,quant:2,gauss"); *out is malloc'd. */
 int nvm_noise_parse_list(const char *s, nvm_noise **out, int *n, nvm_err *e);

@@ -102,8 +102,7 @@ int nvm_cmd_eval(const nvm_args *a, nvm_err *e)
                     for (int ci2 = 0; ci2 < dx.n_adc * dx.n_dac && rc == NVM_OK; ci2++) {
                         nvm_device d;
                         nvm_device_defaults(&d);
-                        d.model = noises[ni].pcm ? NVM_DEV_PCM : noises[ni].bits ? NVM_DEV_QUANT : NVM_DEV_GAUSS;
-                        d.bits = noises[ni].bits;
+                        nvm_device_set_noise(&d, &noises[ni]);
                         d.alpha = alphas[ai];
                         d.fault_rate = dx.faults[fi];
                         d.stuck_on = dx.stuck_on;

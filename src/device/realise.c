@@ -48,7 +48,7 @@ void nvm_device_realise(const nvm_arch *a, const float *clean, float *out, const
         nvm_arch view = *a;
         if (d->analog_all)
             view.fe_params = a->n_params;
-        const nvm_noise n = {d->model == NVM_DEV_QUANT ? d->bits : 0, 0};
+        const nvm_noise n = {.bits = d->model == NVM_DEV_QUANT ? d->bits : 0, .clip = d->quant_clip};
         nvm_degrade(&view, clean, out, &n, d->alpha, chip);
         if (!(d->fault_rate > 0))
             return;

@@ -90,8 +90,7 @@ void nvm_sweep_device(const nvm_sweep_cfg *cfg, int ni, int ai, int fi, int ri, 
 {
     nvm_device_defaults(d);
     const nvm_noise *nz = &cfg->noises[ni];
-    d->model = nz->pcm ? NVM_DEV_PCM : nz->bits ? NVM_DEV_QUANT : NVM_DEV_GAUSS;
-    d->bits = nz->bits;
+    nvm_device_set_noise(d, nz);
     d->alpha = cfg->alphas[ai];
     d->fault_rate = cfg->faults[fi];
     d->stuck_on = cfg->stuck_on;
@@ -541,7 +540,7 @@ void nvm_sweep_summary(const nvm_sweep_cfg *cfg, const nvm_sweep_stats *s, FILE 
                 cfg->net, cfg->dataset, cfg->nfe[fi], 100 * clean, cfg->bases, cfg->bases > 1 ? "s" : "",
                 cfg->bases * cfg->runs, cfg->bases * cfg->runs > 1 ? "s" : "",
                 cfg->analog_all ? "; every layer analog" : "");
-        fprintf(f, "  %-8s %-6s", "noise", "alpha");
+        fprintf(f, "  %-10s %-6s", "noise", "alpha");
         if (show_f)
             fprintf(f, " %-7s", "faults");
         if (show_r)
@@ -581,7 +580,7 @@ void nvm_sweep_summary(const nvm_sweep_cfg *cfg, const nvm_sweep_stats *s, FILE 
             char noise[16], v[32];
             nvm_noise_name(&cfg->noises[ni], noise);
             nvm_format_double(cfg->alphas[ai], v);
-            fprintf(f, "  %-8s %-6s", noise, v);
+            fprintf(f, "  %-10s %-6s", noise, v);
             if (show_f)
                 nvm_format_double(cfg->faults[fa], v), fprintf(f, " %-7s", v);
             if (show_r)
