@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""The remedies study (results/remedies/, `sh scripts/study.sh remedies`): every number its README quotes,
+as Markdown tables (summary.md), and its figures (figures/, when matplotlib is there).
+
+    scripts/summarize_remedies.py [--results DIR] [--out FILE] [--no-figures]
+
+A CSV is named NET_ERROR[_VARIANT].csv: ERROR the error family (gauss, pcm, faults, read, adc, drift,
+drift_each, analog_all, bits) and VARIANT how its base networks were made or retrained (none: plain bases,
+the paper's retraining; hwa: bases trained with --train-noise; prog: --detector progressive; torch:
+--init torch; adam: --optim adam). The remedies of a condition:
+  none = plain acc_degraded, retrain = plain acc_retrained (the paper), hwa = hwa acc_degraded,
+  both = hwa acc_retrained, progressive = prog acc_retrained.
+Base networks are a random effect and chips are nested in them: each cell shows the mean of the base means
+± the half-width of its 95 % Student-t interval over bases (B - 1 degrees of freedom); the spreads are the
+variance components (scripts/nvmstats.py). A difference "A - B" is paired: computed per (base, chip) — the
+same chip draws and base index — then summarised the same way. Python 3 standard library (+ matplotlib
+for the figures).
+"""
+import argparse
+import csv
+import glob
+import json
+import math
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nvmstats import nested  # noqa: E402
+
+FAMILIES = ["gauss", "pcm", "faults", "read", "adc", "drift", "drift_each", "analog_all", "bits"]
+VARIANTS = ["hwa", "prog", "torch", "adam"]
+AXIS = {"gauss": "alpha", "pcm": "alpha", "faults": "faults", "read": "read", "adc": "adc",
+        "drift": "time", "drift_each": "time", "analog_all": "alpha", "bits": "noise"}
+REMEDIES = [("none", "", "acc_degraded"), ("retrain", "", "acc_retrained"), ("hwa", "hwa", "acc_degraded"),
+            ("both", "hwa", "acc_retrained"), ("progressive", "prog", "acc_retrained")]
+
+
+def parse_name(stem):
+    net, _, rest = stem.partition("_")
+    for fam in sorted(FAMILIES, key=len, reverse=True):
+        if rest == fam:
+            return net, fam, ""
+        if rest.startswith(fam + "_") and rest[len(fam) + 1:] in VARIANTS:
+            return net, fam, rest[len(fam) + 1:]
+    return None
+
+
+def load(results):
+    runs = {}
+    for path in sorted(glob.glob(os.path.join(results, "*.csv"))):
+        key = parse_name(os.path.basename(path)[:-4])
+        if not key:
+            continue
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        side = path + ".json"
+        runs[key] = {"rows": rows, "side": json.load(open(side)) if os.path.exists(side) else {},
+                     "file": os.path.basename(path)}
+    return runs
+
+
+def num(x):
+    try:
+        return float(x)
+    except ValueError:
+        return x
+
+
+def condition(r, fam):
+    """The key of a row's condition within its file: n_fe, the axis value, and drift compensation."""
+    extra = r["drift_comp"] if fam.startswith("drift") else ""
+    x = r[AXIS[fam]]
+    return (int(r["n_fe"]), extra, (0, num(x), "") if isinstance(num(x), float) else (1, 0, x), x)
+
+
+def by_condition(rows, fam, field):
+    """{condition: {(base, chip): value}}"""
+    out = {}
+    for r in rows:
+        out.setdefault(condition(r, fam), {})[(int(r["base"]), int(r["chip"]))] = 100 * float(r[field])
+    return out
+
+
+def summary(values):
+    """values {(base, chip): v} -> nested() over bases."""
+    groups = {}
+    for (b, _), v in values.items():
+        groups.setdefault(b, []).append(v)
+    return nested(groups)
+
+
+def cell(s, spread=False):
+    if s is None or s["bases"] == 0:
+        return "–"
+    t = "%.2f" % s["mean"]
+    if not math.isnan(s["ci"]):
+        t += " ± %.2f" % s["ci"]
+    if spread:
+        t += " (%.2f / %.2f)" % (s["sd_between"], s["sd_within"])
+    return t
+
+
+def paired(a, b):
+    """a - b over the (base, chip) both have."""
+    common = sorted(set(a) & set(b))
+    return summary({k: a[k] - b[k] for k in common}) if common else None
+
+
+def remedy_values(runs, net, fam):
+    """{remedy: {condition: {(base, chip): v}}} for the remedies whose runs exist."""
+    out = {}
+    for name, variant, field in REMEDIES:
+        run = runs.get((net, fam, variant))
+        if run:
+            out[name] = by_condition(run["rows"], fam, field)
+    return out
+
+
+def family_table(runs, net, fam):
+    rv = remedy_values(runs, net, fam)
+    if not rv:
+        return None
+    names = [n for n, _, _ in REMEDIES if n in rv]
+    conds = sorted({c for v in rv.values() for c in v})
+    files = ", ".join("`%s`" % runs[(net, fam, v)]["file"] for v in ["", "hwa", "prog"] if (net, fam, v) in runs)
+    pairs = [("retrain", "none"), ("hwa", "none"), ("both", "retrain"), ("both", "hwa"), ("progressive", "retrain")]
+    pairs = [p for p in pairs if p[0] in rv and p[1] in rv]
+    axis = AXIS[fam] + (", drift_comp" if fam.startswith("drift") else "")
+    out = ["### %s, %s (%s)" % (net, fam, files), "",
+           "Accuracy (%%) by remedy: mean over bases ± 95 %% CI over bases; for none and retrain also (SD between "
+           "bases / SD within a base, over chips). Paired differences (pp) per (base, chip). Axis: %s." % axis, "",
+           "| n_fe | %s | bases × chips | " % axis + " | ".join(names) + " | " +
+           " | ".join("%s − %s" % p for p in pairs) + " |",
+           "|" + "---|" * (3 + len(names) + len(pairs))]
+    for c in conds:
+        cells, bc = [], "–"
+        for n in names:
+            vals = rv[n].get(c)
+            s = summary(vals) if vals else None
+            if s and n == "none":
+                bc = "%d × %d" % (s["bases"], s["chips"] // max(1, s["bases"]))
+            cells.append(cell(s, spread=n in ("none", "retrain")))
+        for a, b in pairs:
+            va, vb = rv[a].get(c), rv[b].get(c)
+            d = paired(va, vb) if va and vb else None
+            cells.append("–" if d is None else "%+.2f ± %.2f" % (d["mean"], d["ci"]))
+        lvl = ("%s %s" % (c[3], c[1])).strip()
+        out.append("| %d | %s | %s | " % (c[0], lvl, bc) + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def cost_table(runs):
+    out = ["## Cost of each run (from the sidecars)", "",
+           "| CSV | base training (s) | cells (s) | cells | s per cell | share of MACs in analog layers |",
+           "|---|---|---|---|---|---|"]
+    for key in sorted(runs):
+        s = runs[key]["side"]
+        cells = s.get("cells") or 0
+        per = "%.2f" % (s["cell_seconds"] / cells) if cells and "cell_seconds" in s else "–"
+        out.append("| %s | %s | %s | %s | %s | %s |" % (
+            runs[key]["file"], s.get("train_seconds", "–"), s.get("cell_seconds", "–"), cells or "–", per,
+            "%.4f" % s["fe_mac_share"] if "fe_mac_share" in s else "–"))
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--results", default=os.path.join("results", "remedies"))
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--no-figures", action="store_true")
+    a = ap.parse_args()
+    runs = load(a.results)
+    if not runs:
+        print("summarize_remedies: no NET_ERROR[_VARIANT].csv in %s" % a.results, file=sys.stderr)
+        return 3
+    nets = sorted({k[0] for k in runs}, key=lambda n: ["mlp2", "mlp3", "cnn"].index(n) if n in ("mlp2", "mlp3", "cnn") else 9)
+    parts = []
+    for net in nets:
+        for fam in FAMILIES:
+            t = family_table(runs, net, fam)
+            if t:
+                parts.append(t)
+    dest = a.out or os.path.join(a.results, "summary.md")
+    with open(dest, "w") as f:
+        f.write("# Remedies study: numbers (generated by scripts/summarize_remedies.py from %s/*.csv)\n\n" % a.results)
+        f.write("\n".join(parts))
+        f.write("\n" + cost_table(runs))
+    print("wrote %s (%d tables)" % (dest, len(parts)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
