@@ -105,3 +105,17 @@ def nested(groups):
     else:
         sd_b = float("nan")
     return {"mean": m, "ci": ci, "sd_between": sd_b, "sd_within": sd_w, "bases": B, "chips": chips}
+
+
+def welch(a, b):
+    """Difference of the means of two independent samples a - b (e.g. base means of two architectures):
+    (diff, 95 % half-width) with Welch's unequal-variance t and Satterthwaite's degrees of freedom."""
+    ma, sa = mean_sd(a)
+    mb, sb = mean_sd(b)
+    if len(a) < 2 or len(b) < 2:
+        return ma - mb, float("nan")
+    va, vb = sa * sa / len(a), sb * sb / len(b)
+    if va + vb == 0:
+        return ma - mb, 0.0
+    df = (va + vb) ** 2 / (va * va / (len(a) - 1) + vb * vb / (len(b) - 1))
+    return ma - mb, t_quantile(0.975, df) * math.sqrt(va + vb)
