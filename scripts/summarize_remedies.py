@@ -27,10 +27,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nvmstats import nested, welch  # noqa: E402
 
-FAMILIES = ["gauss", "pcm", "faults", "read", "adc", "drift", "drift_each", "analog_all", "bits"]
+FAMILIES = ["gauss", "pcm", "faults", "read", "adc", "drift", "drift_each", "analog_all", "bits", "precision"]
 VARIANTS = ["hwa", "prog", "torch", "adam"]
 AXIS = {"gauss": "alpha", "pcm": "alpha", "faults": "faults", "read": "read", "adc": "adc",
-        "drift": "time", "drift_each": "time", "analog_all": "alpha", "bits": "noise"}
+        "drift": "time", "drift_each": "time", "analog_all": "alpha", "bits": "noise", "precision": "alpha"}
 REMEDIES = [("none", "", "acc_degraded"), ("retrain", "", "acc_retrained"), ("hwa", "hwa", "acc_degraded"),
             ("both", "hwa", "acc_retrained"), ("progressive", "prog", "acc_retrained")]
 
@@ -221,6 +221,138 @@ def claims(runs):
     return "\n".join(out) + "\n"
 
 
+COLORS = {"none": "#d62728", "retrain": "#1f77b4", "hwa": "#ff7f0e", "both": "#2ca02c", "progressive": "#9467bd"}
+
+
+def figures(runs, outdir):
+    """One figure per error family (remedies against the error level, per network), the bits figure and
+    the recipes figure. Bands are 95 % CIs over base networks."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("summarize_remedies: no matplotlib here: figures skipped (Debian: apt-get install "
+              "python3-matplotlib, then run with /usr/bin/python3)", file=sys.stderr)
+        return []
+    os.makedirs(outdir, exist_ok=True)
+    written = []
+    nets = [n for n in ("mlp2", "mlp3", "cnn") if any(k[0] == n for k in runs)]
+
+    def panels(fam):
+        out = []
+        for net in nets:
+            rv = remedy_values(runs, net, fam)
+            for n_fe in sorted({c[0] for v in rv.values() for c in v}):
+                out.append((net, n_fe, rv))
+        return out
+
+    for fam in [f for f in FAMILIES if f not in ("bits", "precision")]:
+        ps = panels(fam)
+        if not ps:
+            continue
+        fig, axes = plt.subplots(1, len(ps), figsize=(3.6 * len(ps), 3.4), squeeze=False)
+        for ax, (net, n_fe, rv) in zip(axes[0], ps):
+            bases = chips = 0
+            for name, vals in rv.items():
+                for comp, style in ((("", "-"),) if not fam.startswith("drift") else (("global", "-"), ("none", "--"))):
+                    cs = sorted(c for c in vals if c[0] == n_fe and c[1] == comp and isinstance(num(c[3]), float))
+                    if not cs:
+                        continue
+                    xs = [num(c[3]) for c in cs]
+                    ss = [summary(vals[c]) for c in cs]
+                    bases, chips = ss[0]["bases"], ss[0]["chips"]
+                    m = [x["mean"] for x in ss]
+                    ci = [0 if math.isnan(x["ci"]) else x["ci"] for x in ss]
+                    lab = name + ("" if not comp else " (%s comp.)" % comp)
+                    ax.plot(xs, m, style, color=COLORS[name], label=lab, marker=".")
+                    ax.fill_between(xs, [a - b for a, b in zip(m, ci)], [a + b for a, b in zip(m, ci)],
+                                    color=COLORS[name], alpha=0.15, linewidth=0)
+            if fam.startswith("drift"):
+                ax.set_xscale("log")
+            ax.set_xlabel({"alpha": "α", "faults": "stuck-at fraction", "read": "read noise σ / g_max",
+                           "adc": "ADC bits", "time": "time after programming (s)"}[AXIS[fam]])
+            ax.set_ylabel("test accuracy (%)")
+            ax.set_title("%s%s: %d base%s × %d chips" % (net, "" if net == "cnn" else " N_FE=%d" % n_fe, bases,
+                                                        "" if bases == 1 else "s", chips // max(1, bases)), fontsize=9)
+            ax.grid(alpha=0.3)
+        axes[0][0].legend(fontsize=7)
+        fig.suptitle("%s (bands: 95 %% CI over bases)" % fam, fontsize=9)
+        fig.tight_layout()
+        path = os.path.join(outdir, "remedies_%s.png" % fam)
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+
+    # Bits: max-abs vs MSE-clipped quantiser at alpha 0, and Eq. 1 at alpha = 2^-B (the mapping used).
+    bnets = [n for n in nets if (n, "bits", "") in runs]
+    if bnets:
+        fig, axes = plt.subplots(1, len(bnets), figsize=(4.2 * len(bnets), 3.4), squeeze=False)
+        for ax, net in zip(axes[0], bnets):
+            rows = runs[(net, "bits", "")]["rows"]
+            for kind, color in (("quant", "#d62728"), ("quantmse", "#1f77b4")):
+                for field, style in (("acc_degraded", "-"), ("acc_retrained", "--")):
+                    pts = {}
+                    for r in rows:
+                        k, _, b = r["noise"].partition(":")
+                        if k == kind:
+                            pts.setdefault(int(b), {})[(int(r["base"]), int(r["chip"]))] = 100 * float(r[field])
+                    if pts:
+                        xs = sorted(pts)
+                        ax.plot(xs, [summary(pts[x])["mean"] for x in xs], style, color=color, marker=".",
+                                label="%s:B %s" % (kind, "degraded" if field == "acc_degraded" else "retrained"))
+            prec = runs.get((net, "precision", ""))
+            if prec:
+                pts = {}
+                for r in prec["rows"]:
+                    a = float(r["alpha"])
+                    if a > 0:
+                        pts.setdefault(round(-math.log2(a)), {})[(int(r["base"]), int(r["chip"]))] = 100 * float(r["acc_degraded"])
+                xs = sorted(pts)
+                ax.plot(xs, [summary(pts[x])["mean"] for x in xs], ":", color="k", marker="x",
+                        label="Eq. 1 at α = 2^-B, degraded")
+            ax.set_xlabel("bits B")
+            ax.set_ylabel("test accuracy (%)")
+            ax.set_title(net + " (N_FE=100)" if net != "cnn" else net, fontsize=9)
+            ax.grid(alpha=0.3)
+        axes[0][0].legend(fontsize=7)
+        fig.tight_layout()
+        path = os.path.join(outdir, "bits.png")
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+
+    # Recipes: the gauss curve of each recipe, with each base network's mean as a dot.
+    rnets = [n for n in nets if any((n, "gauss", v) in runs for v in ("torch", "adam"))]
+    if rnets:
+        fig, axes = plt.subplots(1, len(rnets), figsize=(4.2 * len(rnets), 3.4), squeeze=False)
+        for ax, net in zip(axes[0], rnets):
+            for variant, color, lab in (("", "#1f77b4", "he init (default)"), ("torch", "#ff7f0e", "torch init"),
+                                        ("adam", "#2ca02c", "adam")):
+                run = runs.get((net, "gauss", variant))
+                if not run:
+                    continue
+                n_fe = max(int(r["n_fe"]) for r in run["rows"])
+                vals = by_condition([r for r in run["rows"] if int(r["n_fe"]) == n_fe], "gauss", "acc_degraded")
+                cs = sorted(vals)
+                xs = [num(c[3]) for c in cs]
+                ax.plot(xs, [summary(vals[c])["mean"] for c in cs], "-", color=color, label=lab)
+                for c in cs:
+                    bm = base_means(vals[c])
+                    ax.plot([num(c[3])] * len(bm), bm, ".", color=color, alpha=0.5, markersize=4)
+            ax.set_xlabel("α")
+            ax.set_ylabel("degraded test accuracy (%)")
+            ax.set_title("%s: dots = one base network's mean over its chips" % net, fontsize=8)
+            ax.grid(alpha=0.3)
+        axes[0][0].legend(fontsize=7)
+        fig.tight_layout()
+        path = os.path.join(outdir, "recipes.png")
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--results", default=os.path.join("results", "remedies"))
@@ -245,6 +377,9 @@ def main():
         f.write("\n".join(parts))
         f.write("\n" + cost_table(runs))
     print("wrote %s (%d tables)" % (dest, len(parts)))
+    if not a.no_figures:
+        for p in figures(runs, os.path.join(a.results, "figures")):
+            print("wrote " + p)
     return 0
 
 
