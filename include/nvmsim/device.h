@@ -178,6 +178,9 @@ void nvm_device_realise(const nvm_arch *a, const float *clean, float *out, const
  * of 2^bits evenly spaced levels spanning that range (x_max ≤ 0: all 0). out may be x. Unsigned
  * ranges include 0 exactly; signed ones have no level at 0 (2^bits levels, symmetric). */
 void nvm_dac_quantize(const float *x, float *out, size_t n, int bits, float x_max, int is_signed);
+/* 1 if any of the converter settings adcs[n_adc], dacs[n_dac] (bits, 0 = ideal) is a real converter: then
+ * their ranges must be calibrated (nvm_device_calibrate). */
+int nvm_device_any_converter(const int *adcs, int n_adc, const int *dacs, int n_dac);
 /* y[n] clipped to ±y_max and rounded to the nearest of 2^bits levels spanning it, in place. */
 void nvm_adc_quantize(float *y, size_t n, int bits, float y_max);
 

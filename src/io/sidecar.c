@@ -64,17 +64,31 @@ static void json_doubles(sbuf *b, const double *v, int n)
     out(b, "]");
 }
 
+static void json_strs(sbuf *b, const char *const *v, int n)
+{
+    out(b, "[");
+    for (int i = 0; i < n; i++) {
+        out(b, "%s", i ? ", " : "");
+        json_str(b, v[i]);
+    }
+    out(b, "]");
+}
+
+static void json_ints(sbuf *b, const int *v, int n)
+{
+    out(b, "[");
+    for (int i = 0; i < n; i++)
+        out(b, "%s%d", i ? ", " : "", v[i]);
+    out(b, "]");
+}
+
 int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_sweep_stats *st,
                       const nvm_run_info *run, nvm_err *e)
 {
     sbuf b = {0};
     out(&b, "{\n  \"nvmsim_version\": \"%s\",\n  \"command\": ", NVMSIM_VERSION);
-    out(&b, "[");
-    for (int i = 0; i < run->argc; i++) {
-        out(&b, "%s", i ? ", " : "");
-        json_str(&b, run->argv[i]);
-    }
-    out(&b, "],\n  \"status\": \"%s\",\n  \"grid\": ", run->status);
+    json_strs(&b, (const char *const *)run->argv, run->argc);
+    out(&b, ",\n  \"status\": \"%s\",\n  \"grid\": ", run->status);
     json_str(&b, run->grid);
     out(&b, ",\n");
     out(&b, "  \"net\": \"%s\",\n  \"dataset\": \"%s\",\n", cfg->net, cfg->dataset);
@@ -114,13 +128,11 @@ int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_swee
     json_doubles(&b, cfg->faults, cfg->n_faults);
     out(&b, ", \"stuck_on\": %.17g, \"read\": ", cfg->stuck_on);
     json_doubles(&b, cfg->reads, cfg->n_read);
-    out(&b, ", \"adc_bits\": [");
-    for (int i = 0; i < cfg->n_adc; i++)
-        out(&b, "%s%d", i ? ", " : "", cfg->adcs[i]);
-    out(&b, "], \"dac_bits\": [");
-    for (int i = 0; i < cfg->n_dac; i++)
-        out(&b, "%s%d", i ? ", " : "", cfg->dacs[i]);
-    out(&b, "], \"drift_comp\": [");
+    out(&b, ", \"adc_bits\": ");
+    json_ints(&b, cfg->adcs, cfg->n_adc);
+    out(&b, ", \"dac_bits\": ");
+    json_ints(&b, cfg->dacs, cfg->n_dac);
+    out(&b, ", \"drift_comp\": [");
     for (int i = 0; i < cfg->n_comp; i++)
         out(&b, "%s\"%s\"", i ? ", " : "", cfg->comps[i] ? "global" : "none");
     out(&b, "], \"analog\": \"%s\", \"calibration_samples\": %d,\n    \"constants\": {", cfg->analog_all ? "all" : "fe",
@@ -181,19 +193,13 @@ int nvm_sidecar_write_merged(const char *path, int argc, char **argv, const char
                              double train, double cell, const char *shard0, nvm_err *e)
 {
     sbuf b = {0};
-    out(&b, "{\n  \"nvmsim_version\": \"%s\",\n  \"command\": [", NVMSIM_VERSION);
-    for (int i = 0; i < argc; i++) {
-        out(&b, "%s", i ? ", " : "");
-        json_str(&b, argv[i]);
-    }
-    out(&b, "],\n  \"status\": \"complete\",\n  \"grid\": ");
+    out(&b, "{\n  \"nvmsim_version\": \"%s\",\n  \"command\": ", NVMSIM_VERSION);
+    json_strs(&b, (const char *const *)argv, argc);
+    out(&b, ",\n  \"status\": \"complete\",\n  \"grid\": ");
     json_str(&b, grid);
-    out(&b, ",\n  \"merged_from\": [");
-    for (int i = 0; i < n; i++) {
-        out(&b, "%s", i ? ", " : "");
-        json_str(&b, shards[i]);
-    }
-    out(&b, "],\n  \"rows\": %ld,\n  \"cells\": %ld,\n", rows, cells);
+    out(&b, ",\n  \"merged_from\": ");
+    json_strs(&b, shards, n);
+    out(&b, ",\n  \"rows\": %ld,\n  \"cells\": %ld,\n", rows, cells);
     out(&b, "  \"train_seconds\": %.3f,\n  \"cell_seconds\": %.3f,\n  \"wall_seconds\": %.3f,\n", train, cell,
         wall);
     size_t len = strlen(shard0);

@@ -381,11 +381,7 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
     nvm_progress prog;
     long cells_done = 0, kept_rows = 0;
     char *kept = NULL;
-    int rc = NVM_OK, converters = 0;
-    for (int i = 0; i < cfg->n_adc; i++)
-        converters |= cfg->adcs[i] > 0;
-    for (int i = 0; i < cfg->n_dac; i++)
-        converters |= cfg->dacs[i] > 0;
+    int rc = NVM_OK, converters = nvm_device_any_converter(cfg->adcs, cfg->n_adc, cfg->dacs, cfg->n_dac);
     if (!stats->acc_clean || !stats->acc_degraded || !stats->acc_retrained || !g.workers ||
         !g.acc_deg || !g.acc_ret || !g.done || !cx) {
         rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
