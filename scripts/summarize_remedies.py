@@ -89,14 +89,15 @@ def summary(values):
     return nested(groups)
 
 
-def cell(s, spread=False):
+def cell(s, spread=False, digits=2):
     if s is None or s["bases"] == 0:
         return "–"
-    t = "%.2f" % s["mean"]
+    f = "%%.%df" % digits
+    t = f % s["mean"]
     if not math.isnan(s["ci"]):
-        t += " ± %.2f" % s["ci"]
+        t += " ± " + f % s["ci"]
     if spread:
-        t += " (%.2f / %.2f)" % (s["sd_between"], s["sd_within"])
+        t += " (%s / %s)" % (f % s["sd_between"], f % s["sd_within"])
     return t
 
 
@@ -196,7 +197,7 @@ def claims(runs):
             cells = []
             for a in (0.5, 1.0, 2.0):
                 v = metric(net, n_fe, a, what)
-                cells.append(cell(summary(v), spread=True) if v else "–")
+                cells.append(cell(summary(v), spread=True, digits=3 if what == "drop" else 2) if v else "–")
             if any(c != "–" for c in cells):
                 out.append("| %s%s | " % (net, "" if n_fe is None else " N_FE = %d" % n_fe) + " | ".join(cells) + " |")
         out.append("")
