@@ -24,8 +24,8 @@ Layers (nvmsim's spec language, see nvmsim train --help): c<N>[k<K>][s] = Conv2d
 or (K-1)/2) + ReLU; p = MaxPool2d(2); f<N> = Linear + ReLU; t<N> = Linear + Tanh; the last layer is a
 Linear without activation; Flatten goes before the first Linear. Weights are converted exactly (float32,
 permuted only): nvmsim keeps activations NHWC, conv weights as W[k*k*in_c x out_c] with rows in
-(ky, kx, c) order and dense weights as W[n_in x n_out], so the first Linear after convolutions has its
-input columns permuted from torch's (C, H, W) flattening.
+(ky, kx, c) order and dense weights as W[n_in x n_out], so the first Linear after convolutions (or on
+images of several channels) has its input columns permuted from torch's (C, H, W) flattening.
 
 Metadata: a loaded module carries the file's header in module.nvmsim (net, dataset, seed, base,
 test_acc, provenance, recipe, version, spec, fe_layers, input_shape, classes). Saved with its layers and
@@ -39,7 +39,9 @@ Python API (import with sys.path including scripts/):
        fe_layers=None)   input_shape (C, H, W) defaults to MNIST's/CIFAR-10's for those data sets;
                          fe_layers puts nvmsim's '|' after that many layers (conv, pool, dense each 1)
   read_model(path) -> (meta, params)   torch-free: header and the float32 parameter block
-  load_data(dir, dataset, train_limit=0, test_limit=0) -> (x_train, y_train, x_test, y_test, files)
+  data_dir(dir=None) -> dir, else $NVMSIM_DATA, else "data"
+  load_data(dir, dataset, train_limit=0, test_limit=0, want_train=True)
+                      -> (x_train, y_train, x_test, y_test, files): the inputs nvmsim computes on
   correct(module, x, y) -> number of images whose largest logit (first of ties) is the label
 
 Examples:
@@ -52,8 +54,9 @@ Examples:
   /usr/bin/python3 scripts/nvmsim_torch.py to-torch demo.nvm demo.pt
   /usr/bin/python3 scripts/nvmsim_torch.py from-torch demo.pt demo-from-pt.nvm
 
-Exit codes: 0 ok, 1 roundtrip output differs, 2 bad command line, 3 bad input (model file, data, torch
-module), 4 torch not importable or a write failed; errors are one line on stderr.
+Exit codes: 0 ok, 1 roundtrip output differs, 2 bad command line (or an output folder that does not
+exist), 3 bad input (model file, data, torch module), 4 torch or numpy not importable, or a write failed;
+errors are one line on stderr.
 """
 import argparse
 import gzip
@@ -66,7 +69,14 @@ import sys
 import types
 import zlib
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:
+    if __name__ != "__main__":
+        raise
+    print("%s: %s cannot import numpy (Debian: apt-get install python3-numpy python3-torch, then run "
+          "/usr/bin/python3)" % (os.path.basename(sys.argv[0]), sys.executable), file=sys.stderr)
+    sys.exit(4)
 
 MAGIC = b"NVMSIMMD"
 WRITE_VERSION = 2
@@ -711,12 +721,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _data_args(p, what):
-    p.add_argument("--data", help="data folder [$NVMSIM_DATA, else ./data]")
+    p.add_argument("--data", metavar="DIR", help="data folder [$NVMSIM_DATA, else ./data]")
     p.add_argument("--dataset", choices=["mnist", "cifar10"], help="data format [%s]" % what)
-    p.add_argument("--train-limit", type=_positive, default=0, help="first N training images [all] (CIFAR-10: "
+    p.add_argument("--train-limit", type=_positive, default=0, metavar="N", help="first N training images [all] (CIFAR-10: "
                    "they set the normalisation, as nvmsim's --train-limit)")
-    p.add_argument("--test-limit", type=_positive, default=0, help="first N test images [all]")
-    p.add_argument("--threads", type=_positive, default=0, help="torch threads [torch's default]")
+    p.add_argument("--test-limit", type=_positive, default=0, metavar="N", help="first N test images [all]")
+    p.add_argument("--threads", type=_positive, default=0, metavar="N", help="torch threads [torch's default]")
 
 
 def _parser():
@@ -735,10 +745,10 @@ def _parser():
     p = sub.add_parser("from-torch", help="torch.save()d Sequential -> model file")
     p.add_argument("pt")
     p.add_argument("out")
-    p.add_argument("--dataset-name", help="data set it was trained on [mnist]")
-    p.add_argument("--net", help="network name [custom, or the .pt's own]")
-    p.add_argument("--input-shape", help="C,H,W of its images [from the data set name]")
-    p.add_argument("--fe-layers", type=_positive, help="layers before nvmsim's '|' [nvmsim's default]")
+    p.add_argument("--dataset-name", metavar="NAME", help="data set it was trained on [the .pt's own, else mnist]")
+    p.add_argument("--net", metavar="NAME", help="network name [custom, or the .pt's own]")
+    p.add_argument("--input-shape", metavar="C,H,W", help="its images' shape [the .pt's own, else the data set's]")
+    p.add_argument("--fe-layers", type=_positive, metavar="N", help="layers before nvmsim's '|' [nvmsim's default]")
     p = sub.add_parser("eval", help="PyTorch's clean test accuracy of a model file")
     p.add_argument("model")
     _data_args(p, "cifar10 for 3-channel models, else mnist")
@@ -746,9 +756,9 @@ def _parser():
     _data_args(p, "mnist")
     p.add_argument("--net", choices=["mlp", "cnn"], help="mlp: Flatten-Linear(100)-Tanh-Linear(10); cnn: "
                    "c16s-p-c32-p-f64-f10 [mlp on mnist, cnn on cifar10]")
-    p.add_argument("--epochs", type=_positive, default=1, help="[1]")
-    p.add_argument("--seed", type=_positive, default=1, help="torch's seed and the model's chip seed [1]")
-    p.add_argument("--out", default="torch-demo.nvm", help="model file [torch-demo.nvm]")
+    p.add_argument("--epochs", type=_positive, default=1, metavar="N", help="training epochs [1]")
+    p.add_argument("--seed", type=_positive, default=1, metavar="S", help="torch's seed and the model's chip seed [1]")
+    p.add_argument("--out", default="torch-demo.nvm", metavar="FILE", help="model file [torch-demo.nvm]")
     return ap
 
 
@@ -761,15 +771,16 @@ def _info(path):
                                         ", recipe '%s'" % meta.recipe.split(b"\0", 1)[0].decode("latin-1")
                                         if meta.recipe is not None else ""))
     layers = parse_spec(meta.spec, h, w, c, meta.classes)[0]
-    print("  %d parameters; feature extractor: layers 0..%d; as torch.nn.Sequential:" % (params.size,
-                                                                                           meta.fe_layers - 1))
+    print("  %d parameters; the first %d of its %d layers are the feature extractor; as torch.nn.Sequential:" % (
+        params.size, meta.fe_layers, len(layers)))
     for i, (name, args, kw, _) in enumerate(_describe_torch(layers)):
         print("    (%d) %s" % (i, _torch_text(name, args, kw)))
 
 
 def _roundtrip(src, out):
+    before = _read(src)   # out may be src
     save(load(src), out)
-    if _read(src) != _read(out):
+    if _read(out) != before:
         print("%s: differs from %s" % (out, src))
         return 1
     print("%s: byte-identical to %s" % (out, src))
