@@ -35,7 +35,12 @@ done
 # with the data in $NVMSIM_DATA as they expect; skipped when no python3 imports torch.
 PY=
 for p in ${TORCH_PYTHON:-} /usr/bin/python3 python3; do
-    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import torch' >/dev/null 2>&1; then PY=$p; break; fi
+    # find_spec rather than an import: importing torch takes seconds
+    if command -v "$p" >/dev/null 2>&1 &&
+        "$p" -c 'import importlib.util as u, sys; sys.exit(not (u.find_spec("torch") and u.find_spec("numpy")))' 2>/dev/null; then
+        PY=$p
+        break
+    fi
 done
 if [ -n "$PY" ]; then
     export NVMSIM_DATA="$T/syn"

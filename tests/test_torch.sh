@@ -7,9 +7,10 @@
 # damaged files are refused with one line. Most checks run in one python process (tests/test_torch.py,
 # one torch import: refused modules go through the script's main() there); the errors here run the script
 # itself (numpy only: a bad file or flag fails before torch is imported).
-# Skipped (exit 0, one line) when no python3 imports torch ($TORCH_PYTHON, /usr/bin/python3, python3).
+# Skipped (exit 0, one line) when no python3 has torch and numpy ($TORCH_PYTHON, /usr/bin/python3, python3).
 # Usage: tests/test_torch.sh ./nvmsim build/tests/mkdata
 set -u
+t0=$(date +%s)
 NVMSIM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 MKDATA=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +18,12 @@ SCRIPT=$HERE/../scripts/nvmsim_torch.py
 
 PY=
 for p in ${TORCH_PYTHON:-} /usr/bin/python3 python3; do
-    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import torch' >/dev/null 2>&1; then PY=$p; break; fi
+    # find_spec rather than an import: importing torch takes seconds
+    if command -v "$p" >/dev/null 2>&1 &&
+        "$p" -c 'import importlib.util as u, sys; sys.exit(not (u.find_spec("torch") and u.find_spec("numpy")))' 2>/dev/null; then
+        PY=$p
+        break
+    fi
 done
 if [ -z "$PY" ]; then
     echo "test_torch: skipped: no python3 with torch (Debian: apt-get install python3-torch)"
@@ -27,7 +33,6 @@ fi
 T=$(mktemp -d /tmp/nvmsim-torch-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fails=0 checks=0
-t0=$(date +%s)
 ok() { checks=$((checks + 1)); }
 bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "test_torch.sh: FAIL: $*" >&2; }
 
