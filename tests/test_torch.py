@@ -50,15 +50,17 @@ def with_crc(body):
 
 
 # 1. nvmsim-trained models -> torch -> file: byte-identical (the shell cmp's the .rt files too); the
-# same for versions 1 (no provenance) and 3 (a recipe after the provenance) made from the v2 file.
+# same for versions 1 (no provenance) and 3 (a recipe after the provenance) made from nvmsim's file.
 for f in (MLP_NVM, CNN_NVM):
     rc, out, err = run(["roundtrip", f, f + ".rt"])
     check(rc == 0 and "byte-identical" in out and data(f) == data(f + ".rt"), "roundtrip %s: %d %s%s" % (f, rc, out, err))
 body = data(MLP_NVM)[:-4]
 PROV = 12 + 16 + 16 + 8 + 4 + 8   # magic, version, net, dataset, seed, base, test_acc
+REST = PROV + {1: 0, 2: 8, 3: 72}[struct.unpack_from("<I", body, 8)[0]]   # in_h ... after provenance, recipe
 recipe = b"sgd lr=0.05 momentum=0.9 batch=32".ljust(64, b"\0")
-v1 = with_crc(body[:8] + struct.pack("<I", 1) + body[12:PROV] + body[PROV + 8:])
-v3 = with_crc(body[:8] + struct.pack("<I", 3) + body[12:PROV + 8] + recipe + body[PROV + 8:])
+prov = body[PROV:PROV + 8] if REST > PROV else bytes(8)
+v1 = with_crc(body[:8] + struct.pack("<I", 1) + body[12:PROV] + body[REST:])
+v3 = with_crc(body[:8] + struct.pack("<I", 3) + body[12:PROV] + prov + recipe + body[REST:])
 for v, buf in ((1, v1), (3, v3)):
     src = os.path.join(T, "v%d.nvm" % v)
     with open(src, "wb") as f:
@@ -227,7 +229,7 @@ DAMAGED = [
     (good[:8] + struct.pack("<I", 9) + good[12:], "v9.nvm", "model file version 9"),
     (with_crc(good[:-8]), "short.nvm", "bytes of parameters, expected"),
     (with_crc(good[:-8] + struct.pack("<f", float("nan"))), "nan.nvm", "is not a finite number"),
-    (with_crc(good[:PROV + 8 + 16] + struct.pack("<I", 0) + good[PROV + 8 + 20:-4]), "fe.nvm", "feature extractor of 0"),
+    (with_crc(good[:REST + 16] + struct.pack("<I", 0) + good[REST + 20:-4]), "fe.nvm", "feature extractor of 0"),
 ]
 for buf, name, want in DAMAGED:
     path = os.path.join(T, name)
