@@ -10,6 +10,7 @@ Commands:
                               byte-identical to IN (exit 1 if not)
   to-torch IN.nvm OUT.pt      torch.save() of the module (metadata in its .nvmsim attribute)
   from-torch IN.pt OUT.nvm    a torch.nn.Sequential saved whole with torch.save(model, path), as a model file
+                              (torch.load unpickles it, which can run code: only files you trust)
   eval MODEL.nvm              PyTorch's clean test accuracy of the model, on the data nvmsim eval reads,
                               preprocessed exactly as nvmsim does
   train-demo                  trains a small torch Sequential for a moment and saves it as a model file
