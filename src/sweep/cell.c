@@ -127,7 +127,7 @@ int nvm_cell_run(const nvm_cell_ctx *c, nvm_device d, uint32_t chip_ix, nvm_cell
     const nvm_arch *a = c->a;
     const int fe = a->fe_layers;
     const nvm_dataset *train = c->train, *test = c->test;
-    const nvm_chip chip = {c->seed, c->base, chip_ix, c->degrade_biases};
+    const nvm_chip chip = {c->seed, c->base, chip_ix, c->degrade_biases, 0};
     nvm_analog an;
     int rc = NVM_OK;
     for (int ti = 0; ti < c->n_time && rc == NVM_OK; ti++) {
