@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nvmsim/cli.h"
 #include "nvmsim/device.h"
 
 static const struct {
@@ -52,10 +51,9 @@ void nvm_train_noise_name(const nvm_train_noise *n, char out[32])
         snprintf(out, 32, "none");
         return;
     }
-    char v[32];
-    nvm_format_double(n->level, v);
-    snprintf(out, 32, "%s:%.24s", n->model == NVM_TNOISE_GAUSS ? "gauss" : n->model == NVM_TNOISE_PCM ? "pcm" : "faults",
-             v);
+    /* the level has at most 12 significant digits (nvm_train_noise_parse), so %.12g is exact: "10", "0.3" */
+    snprintf(out, 32, "%s:%.12g", n->model == NVM_TNOISE_GAUSS ? "gauss" : n->model == NVM_TNOISE_PCM ? "pcm" : "faults",
+             n->level);
 }
 
 void nvm_recipe_text(const nvm_recipe *r, char out[NVM_RECIPE_LEN])
