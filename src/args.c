@@ -68,16 +68,17 @@ static const flag_def FLAGS[] = {
     {"--retrain-epochs", "N", E | S, "epochs of detector retraining [5]"},
     {"--retrain-lr", "X", E | S, "learning rate of detector retraining [sgd 0.02, adam 0.0005]"},
     {"--degrade-biases", "yes|no", T | E | S,
-     "the feature extractor's biases are degraded too: by the chip (eval, sweep) and by\n"
-     "                        --train-noise (train, sweep) [yes]"},
+     "the feature extractor's biases are degraded too: by the chip (eval,\n"
+     "                        sweep) and by --train-noise (train, sweep) [yes]"},
     {"--epochs", "N", T | S, "training epochs of the base network [15; with convolutions 12]"},
     {"--init", "NAME", T | S,
-     "initial weights of the base network: he (uniform, He's limit for ReLU layers, Glorot's\n"
-     "                        otherwise; zero biases) or torch (PyTorch's default for Linear and Conv2d:\n"
-     "                        weights and biases uniform in +-1/sqrt(fan_in)) [he]"},
+     "initial weights of the base network: he (uniform, He's limit for ReLU\n"
+     "                        layers, Glorot's otherwise; zero biases) or torch (PyTorch's default for Linear\n"
+     "                        and Conv2d: weights and biases uniform in +-1/sqrt(fan_in)) [he]"},
     {"--train-noise", "SPEC", T | S,
-     "hardware-aware training: every mini-batch runs forward and backward on a fresh noisy draw\n"
-     "                        of the feature extractor's weights, and the gradients update the clean ones.\n"
+     "hardware-aware training: every mini-batch runs forward and backward on a\n"
+     "                        fresh noisy draw of the feature extractor's weights, whose gradients update\n"
+     "                        the clean ones (straight-through).\n"
      "                        gauss:A (Eq. 1 with a = A, 0..10), pcm:A (the --noise pcm chip at time 0:\n"
      "                        programming noise scaled by A, 0..10), faults:P (a share P of devices stuck,\n"
      "                        0..1, 83.8 % of them at g_max), or none; detector retraining never uses it [none]"},
@@ -211,7 +212,8 @@ int nvm_arg_yesno(const nvm_args *a, const char *flag, int def, int *out, nvm_er
 static const char *ABOUT[] = {
     [NVM_CMD_TRAIN] = "Usage: nvmsim train [FLAGS]\n"
                       "Trains a network on a data set (by default mlp2/mlp3 on MNIST, the cnn on CIFAR-10; any\n"
-                      "network whose shapes fit runs on either) and saves it (atomically) as a model file.\n",
+                      "network whose shapes fit runs on either) and saves it (atomically) as a model file.\n"
+                      "--init and --train-noise set its recipe (hardware-aware training), recorded in the file.\n",
     [NVM_CMD_EVAL] = "Usage: nvmsim eval --model FILE [FLAGS]\n"
                      "Test accuracy of a saved model, clean and, with --alpha and/or --noise (lists welcome),\n"
                      "with its feature extractor degraded as chip --chip: the same eps the sweep draws for that\n"
@@ -226,7 +228,8 @@ static const char *ABOUT[] = {
         "a JSON sidecar <out>.json, and a summary table on stdout. Trained base networks are kept beside\n"
         "the CSV (<out>.n<N_FE>.b<B>.nvm) and reused by --resume. Rows are flushed as cells finish\n"
         "(into <out>.part, renamed to <out> when complete); Ctrl-C keeps the finished rows, and the\n"
-        "same command with --resume continues them (the final CSV is byte-identical).\n",
+        "same command with --resume continues them (the final CSV is byte-identical). --init and\n"
+        "--train-noise set how the base networks are trained (their recipe, part of their provenance).\n",
     [NVM_CMD_BENCH] = "Usage: nvmsim bench [--net NAME] [FLAGS]\n"
                       "Times one training epoch on synthetic inputs (and cnn inference), printed in the same\n"
                       "form as scripts/bench_torch.py prints PyTorch's (`make bench` runs both back to back),\n"
