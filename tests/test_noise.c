@@ -18,7 +18,7 @@ int main(void)
     for (size_t i = 0; i < a.n_params; i++)   /* nonzero biases too, so they can be seen to change */
         if (w[i] == 0)
             w[i] = 0.01f;
-    nvm_chip chip = {7, 0, 2, 1};
+    nvm_chip chip = {7, 0, 2, 1, 0};
     const nvm_noise gauss = {0};
 
     nvm_degrade(&a, w, g, &gauss, 0.0, &chip);

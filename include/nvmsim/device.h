@@ -144,6 +144,9 @@ typedef struct {
  * same for every α and time (one ξ' serves every t, so the 1/f curves of a chip are common random
  * numbers rather than independent per time). */
 nvm_pcm_xi nvm_pcm_draw(const nvm_chip *chip, uint64_t device);
+/* The draws a device needs at time t: nvm_pcm_draw's, except that at t = 0 (where the drift factor is
+ * exactly 1 whatever ν) the drift ξ is not drawn and is 0. nvm_pcm_device gives the same g either way. */
+nvm_pcm_xi nvm_pcm_draw_at(const nvm_chip *chip, uint64_t device, double t);
 double nvm_pcm_prog_sigma(double g_t);   /* σ_prog(G_T) in µS */
 double nvm_pcm_nu_mean(double g_t);      /* μ_ν(G_T) */
 double nvm_pcm_nu_sd(double g_t);        /* σ_ν(G_T) */
@@ -171,6 +174,19 @@ nvm_fault nvm_device_fault(const nvm_chip *chip, uint64_t device, double rate, d
  * their targets, drifts them to d->time, adds the 1/f noise, then the faults. */
 void nvm_device_realise(const nvm_arch *a, const float *clean, float *out, const nvm_device *d,
                         const nvm_chip *chip);
+
+/* Whether every realised parameter depends only on its own clean value and draws: pcm, and gauss
+ * with α = 0 (the faults alone). Then a realisation can be computed in parts, e.g. on threads. */
+int nvm_device_per_parameter(const nvm_device *d);
+/* s[l] = nvm_device_scale of every analog layer of d (0 elsewhere). */
+void nvm_device_scales(const nvm_arch *a, const float *clean, const nvm_device *d, int bias_on_array,
+                       double s[NVM_MAX_LAYERS]);
+/* out[lo, hi) = what nvm_device_realise writes there (the rest of out untouched), for a d with
+ * nvm_device_per_parameter; scales from nvm_device_scales(a, clean, d, chip->degrade_biases). This is
+ * the code nvm_device_realise runs for such a d (over [0, n_params)), so the parts of any split are
+ * the same bits. */
+void nvm_device_realise_part(const nvm_arch *a, const float *clean, float *out, const nvm_device *d,
+                             const nvm_chip *chip, const double scales[NVM_MAX_LAYERS], size_t lo, size_t hi);
 
 /* ---- converters (converters.c) ---- */
 

@@ -11,9 +11,14 @@
 typedef struct {
     uint64_t seed;
     uint32_t base;        /* index of the base network */
-    uint32_t chip;        /* index of the chip */
+    uint32_t chip;        /* index of the chip (training: the mini-batch) */
     int degrade_biases;   /* 1: biases get g() too; 0: biases stay exact */
+    int training;         /* 0: a chip under test; 1: the weights of one training mini-batch
+                           * (--train-noise): every stream in the NVM_RNG_TRAINING domain */
 } nvm_chip;
+
+/* The stream of purpose p of a chip: (seed, p, base, sub), p | NVM_RNG_TRAINING for a training chip. */
+nvm_stream nvm_chip_stream(const nvm_chip *c, nvm_rng_purpose p, uint32_t sub);
 
 /* A noise model: Eq. 1 alone ("gauss", bits = 0), or each tensor first rounded to 2^bits evenly
  * spaced levels spanning ±max|w| of that tensor ("quant:B", B = 1..8), then Eq. 1 on top. */

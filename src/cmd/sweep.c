@@ -62,13 +62,21 @@ static void grid_fingerprint(const nvm_sweep_cfg *c, const nvm_session *s, const
              (unsigned long long)(m->params ? nvm_fnv1a(h0, m->params, m->arch.n_params * sizeof(float)) : 0));
     size_t len = strlen(out);
     snprintf(out + len, 1024 - len, "%s", tail);
+    if (!nvm_recipe_is_default(&t->recipe)) {   /* (the default adds nothing: older sweeps still resume) */
+        char recipe[NVM_RECIPE_LEN];
+        nvm_recipe_text(&t->recipe, recipe);
+        len = strlen(out);
+        snprintf(out + len, 1024 - len, " recipe=%s", recipe);
+        for (char *p = out + len + 1; *p; p++)
+            *p = *p == ' ' ? ',' : *p;   /* one space-free field */
+    }
 }
 
 /* A given model fixes the network and replaces its training: flags that would set either are refused
  * rather than ignored. */
 static int check_model_flags(const nvm_args *a, const nvm_model *m, const char *path, nvm_err *e)
 {
-    static const char *FIXED[] = {"--arch", "--nfe", "--bases", "--epochs", "--lr"};
+    static const char *FIXED[] = {"--arch", "--nfe", "--bases", "--epochs", "--lr", "--init", "--train-noise"};
     const char *net = nvm_arg(a, "--net");
     if (net && strcmp(net, m->arch.name) != 0)
         return nvm_fail(e, NVM_EUSAGE, "%s holds a %s (%s), not a %s: drop --net or pick another model", path,
@@ -164,6 +172,7 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
         (rc = nvm_arg_seed(a, 1, &cfg.seed, e)) ||
         (rc = nvm_arg_yesno(a, "--degrade-biases", 1, &cfg.degrade_biases, e)) ||
         (rc = nvm_train_defaults(a, n.conv, &cfg.train, e)) ||
+        (rc = nvm_recipe_args(a, cfg.degrade_biases, &cfg.train.recipe, e)) ||
         (rc = nvm_arg_int(a, "--retrain-epochs", 5, 1, 65535, &cfg.retrain.epochs, e)) ||
         (rc = nvm_arg_double(a, "--retrain-lr", cfg.train.optim == NVM_ADAM ? 0.0005 : 0.02, 1e-9, 100,
                              &cfg.retrain.lr, e)))

@@ -102,8 +102,21 @@ int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_swee
             run->files[i].sha256);
     }
     out(&b, "\n  ],\n");
-    out(&b, "  \"train\": {\"epochs\": %d, \"batch\": %d, \"lr\": %g, \"momentum\": %g},\n",
+    out(&b, "  \"train\": {\"epochs\": %d, \"batch\": %d, \"lr\": %g, \"momentum\": %g, ",
         cfg->train.epochs, cfg->train.batch, cfg->train.lr, cfg->train.momentum);
+    if (cfg->model) {   /* the given model's recipe, as its file records it */
+        out(&b, "\"recipe\": ");
+        json_str(&b, cfg->model->recipe[0] ? cfg->model->recipe : "unknown (model file before version 3)");
+    } else {
+        char recipe[NVM_RECIPE_LEN], noise[32];
+        nvm_recipe_text(&cfg->train.recipe, recipe);
+        nvm_train_noise_name(&cfg->train.recipe.noise, noise);
+        out(&b, "\"init\": \"%s\", \"train_noise\": \"%s\", \"train_noise_biases\": %s, \"recipe\": ",
+            nvm_init_name(cfg->train.recipe.init), noise,
+            cfg->train.recipe.noise.model != NVM_TNOISE_NONE && cfg->train.recipe.noise.biases ? "true" : "false");
+        json_str(&b, recipe);
+    }
+    out(&b, "},\n");
     out(&b, "  \"retrain\": {\"detector\": \"%s\", \"epochs\": %d, \"batch\": %d, \"lr\": %g, "
             "\"momentum\": %g},\n",
         cfg->detector_new ? "new" : "last", cfg->retrain.epochs, cfg->retrain.batch, cfg->retrain.lr,

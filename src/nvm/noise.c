@@ -115,11 +115,16 @@ static void quantize(const float *w, float *out, size_t n, int bits, int clip)
         quantize_at(w, out, n, bits, m);
 }
 
+nvm_stream nvm_chip_stream(const nvm_chip *c, nvm_rng_purpose p, uint32_t sub)
+{
+    return nvm_stream_make(c->seed, c->training ? (nvm_rng_purpose)(p | NVM_RNG_TRAINING) : p, c->base, sub);
+}
+
 void nvm_degrade(const nvm_arch *a, const float *clean, float *out, const nvm_noise *noise,
                  double alpha, const nvm_chip *chip)
 {
     memcpy(out, clean, a->n_params * sizeof(float));
-    nvm_stream s = nvm_stream_make(chip->seed, NVM_RNG_DEGRADE, chip->base, chip->chip);
+    nvm_stream s = nvm_chip_stream(chip, NVM_RNG_DEGRADE, chip->chip);
     for (int t = 0; t < a->n_tensors; t++) {
         const nvm_tensor *T = &a->tensors[t];
         if (T->offset >= a->fe_params || (T->is_bias && !chip->degrade_biases))

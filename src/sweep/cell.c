@@ -63,12 +63,15 @@ void nvm_cell_scratch_free(nvm_cell_scratch *s)
 static int retrain(const nvm_cell_ctx *c, uint32_t chip, nvm_cell_scratch *s, nvm_err *e)
 {
     const nvm_arch *a = c->a;
-    /* Same shuffles for every condition of a chip: common random numbers. */
+    /* Same shuffles for every condition of a chip: common random numbers. The paper's retraining is
+     * digital: never with train noise, whatever the options say. */
     nvm_stream shuffle = nvm_chip_shuffle(c->seed, c->base, chip);
+    nvm_train_opts ro = *c->retrain;
+    ro.recipe.noise.model = NVM_TNOISE_NONE;
     if (!c->detector_new) {
         memcpy(s->rclean, c->clean, a->n_params * sizeof(float));
-        return nvm_train(a, s->rclean, a->fe_layers, s->ftrain, c->train->y, c->train->n, c->retrain, shuffle,
-                         s->cx, NULL, NULL, e);
+        return nvm_train(a, s->rclean, a->fe_layers, s->ftrain, c->train->y, c->train->n, &ro, shuffle, s->cx,
+                         NULL, NULL, e);
     }
     for (int k = 0; k < c->n_nd; k++) {
         nvm_arch d;
@@ -78,7 +81,7 @@ static int retrain(const nvm_cell_ctx *c, uint32_t chip, nvm_cell_scratch *s, nv
         float *det = s->det + (size_t)k * s->det_params;
         nvm_stream init = nvm_stream_make(c->seed, NVM_RNG_DET_INIT, c->base, chip);
         nvm_arch_init(&d, det, &init);
-        if ((rc = nvm_train(&d, det, 0, s->ftrain, c->train->y, c->train->n, c->retrain, shuffle, s->cx, NULL, NULL,
+        if ((rc = nvm_train(&d, det, 0, s->ftrain, c->train->y, c->train->n, &ro, shuffle, s->cx, NULL, NULL,
                             e)) != NVM_OK)
             return rc;
     }
@@ -127,7 +130,7 @@ int nvm_cell_run(const nvm_cell_ctx *c, nvm_device d, uint32_t chip_ix, nvm_cell
     const nvm_arch *a = c->a;
     const int fe = a->fe_layers;
     const nvm_dataset *train = c->train, *test = c->test;
-    const nvm_chip chip = {c->seed, c->base, chip_ix, c->degrade_biases};
+    const nvm_chip chip = {c->seed, c->base, chip_ix, c->degrade_biases, 0};
     nvm_analog an;
     int rc = NVM_OK;
     for (int ti = 0; ti < c->n_time && rc == NVM_OK; ti++) {

@@ -326,9 +326,12 @@ static int make_base(const nvm_sweep_cfg *cfg, const nvm_arch *a, float *params,
             return NVM_OK;
     }
     nvm_stream init = nvm_stream_make(cfg->seed, NVM_RNG_INIT, (uint32_t)base, (uint32_t)nfe);
-    nvm_arch_init(a, params, &init);
+    nvm_arch_init_with(a, params, &init, cfg->train.recipe.init);
     train_note note = {cfg->net, nfe, base, cfg->progress};
-    int rc = nvm_train(a, params, 0, train->x, train->y, train->n, &cfg->train,
+    nvm_train_opts o = cfg->train;   /* train noise of this base network: keyed by (seed, base, mini-batch) */
+    o.noise_seed = cfg->seed;
+    o.noise_base = (uint32_t)base;
+    int rc = nvm_train(a, params, 0, train->x, train->y, train->n, &o,
                        nvm_stream_make(cfg->seed, NVM_RNG_SHUFFLE, (uint32_t)base, 0), cx, on_epoch,
                        &note, e);
     if (cfg->progress)
@@ -346,6 +349,7 @@ static int save_base(const nvm_sweep_cfg *cfg, const nvm_arch *a, float *params,
     nvm_model m = {.arch = *a, .params = params, .seed = cfg->seed, .base = (uint32_t)base, .test_acc = acc};
     m.provenance = nvm_train_provenance(a, &cfg->train, cfg->seed, (uint32_t)base, (uint32_t)nfe, cfg->data_hash);
     snprintf(m.dataset, sizeof m.dataset, "%.15s", cfg->dataset);
+    nvm_recipe_text(&cfg->train.recipe, m.recipe);
     char path[4200];
     nvm_base_path(cfg->out, nfe, base, path);
     return nvm_model_save(path, &m, e);
