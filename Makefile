@@ -43,6 +43,7 @@ test: nvmsim $(TEST_BINS) $(BUILD)/tests/mkdata
 	@sh tests/test_plot.sh ./nvmsim $(BUILD)/tests/mkdata
 	@sh tests/robust.sh ./nvmsim $(BUILD)/tests/mkdata
 	@sh tests/test_torch.sh ./nvmsim $(BUILD)/tests/mkdata
+	@python3 tests/test_stats.py ./nvmsim $(BUILD)/tests/mkdata
 
 # Sanitizers: everything rebuilt with ASan + UBSan in $(BUILD)/asan (CC may be gcc or clang), then the
 # whole suite (unit tests, tests/cli.sh, tests/test_plot.sh, tests/robust.sh) against it. Sanitizer
