@@ -1,6 +1,8 @@
-/* One cell: program the chip, read its features at the retraining time, retrain the detector on them,
- * then measure at every time of use and drift-compensation choice. Read passes (each a fresh draw of
- * read noise) are numbered so every evaluation reads anew and the same cell always reads the same. */
+/* One cell: program the chip, read its features at the retraining time (K times with --retrain-reads),
+ * retrain the detector on them (or, progressive, program the feature-extractor layers one at a time,
+ * retraining every later layer after each), then measure at every time of use and drift-compensation
+ * choice. Read passes (each a fresh draw of read noise) are numbered so every evaluation reads anew and
+ * the same cell always reads the same. */
 #define _POSIX_C_SOURCE 200809L
 #include "nvmsim/cell.h"
 
