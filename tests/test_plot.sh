@@ -68,7 +68,7 @@ has "fig8 not written: no rows with alpha > 1"
 # Rows of --detector progressive (not a remedy of the paper) are read and left out, with a note.
 mkdir -p "$T/prog"
 sweep prog/p.csv --net mlp3 --nfe 8 --epochs 2 --detector progressive --alpha 0,1 --runs 2
-if plot --out "$T/progfig" "$T/prog/p.csv" "$T/g.csv"; then ok; else bad "plot with progressive rows exit $?: $(cat "$T/err")"; fi
+if plot --figures fig3 --out "$T/progfig" "$T/prog/p.csv" "$T/g.csv"; then ok; else bad "plot with progressive rows exit $?: $(cat "$T/err")"; fi
 has "4 rows of --detector progressive left out"
 [ -s "$T/progfig/fig3_degraded.png" ] && ok || bad "progressive rows stopped fig3"
 
