@@ -36,12 +36,13 @@ $(BUILD)/tests/mkdata: tests/mkdata.c
 	$(CC) $(CFLAGS) -o $@ $<
 
 # Unit tests (each a program), then the command-line tests (which add a smoke sweep on real MNIST
-# when NVMSIM_DATA points at it).
+# when NVMSIM_DATA points at it), then scripts/nvmsim_torch.py against the binary (skipped without torch).
 test: nvmsim $(TEST_BINS) $(BUILD)/tests/mkdata
 	@set -e; for t in $(TEST_BINS); do $$t; done
 	@sh tests/cli.sh ./nvmsim $(BUILD)/tests/mkdata
 	@sh tests/test_plot.sh ./nvmsim $(BUILD)/tests/mkdata
 	@sh tests/robust.sh ./nvmsim $(BUILD)/tests/mkdata
+	@sh tests/test_torch.sh ./nvmsim $(BUILD)/tests/mkdata
 
 # Sanitizers: everything rebuilt with ASan + UBSan in $(BUILD)/asan (CC may be gcc or clang), then the
 # whole suite (unit tests, tests/cli.sh, tests/test_plot.sh, tests/robust.sh) against it. Sanitizer
@@ -128,8 +129,8 @@ export BENCH_THREADS
 bench: nvmsim
 	@sh scripts/bench.sh ./nvmsim
 
-# Every run behind results/paper/ (CSVs, sidecars, figures) from scratch; wall times go to
-# results/paper/reproduce.log.
+# Every study behind results/ (scripts/studies/*.runs: CSVs, sidecars, summaries, figures) from scratch; wall times go to
+# results/reproduce.log (each study's runs in results/STUDY/runs.log).
 reproduce: nvmsim
 	sh scripts/reproduce.sh
 

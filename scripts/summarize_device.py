@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Tables of the device-model runs in results/device/ (scripts/device_study.sh): for every CSV, the mean
+"""Tables of the device-model runs in results/device/ (sh scripts/study.sh device): for every CSV, the mean
 test accuracy over chips before and after retraining the detector, per value of the axis the run varies,
 with a 95 % Student-t interval over chips, and the paired gain (retrained - degraded).
 
@@ -12,25 +12,10 @@ import math
 import os
 import sys
 
-# Two-sided 95 % Student-t quantiles for n - 1 degrees of freedom (n = chips), the rest ~ normal.
-T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
-       11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110, 18: 2.101, 19: 2.093,
-       20: 2.086, 24: 2.064, 29: 2.045, 39: 2.023, 49: 2.010, 99: 1.984}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nvmstats import mean_ci  # noqa: E402  (95 % Student-t, exact quantiles)
+
 AXES = ["time", "drift_comp", "faults", "read", "adc", "dac", "noise", "alpha"]
-
-
-def t95(df):
-    keys = sorted(k for k in T95 if k <= df)
-    return T95[keys[-1]] if keys else float("nan")
-
-
-def mean_ci(xs):
-    n = len(xs)
-    m = sum(xs) / n
-    if n < 2:
-        return m, float("nan")
-    sd = math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1))
-    return m, t95(n - 1) * sd / math.sqrt(n)
 
 
 def table(path):

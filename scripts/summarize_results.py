@@ -15,19 +15,8 @@ import math
 import os
 import sys
 
-T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042]  # Student-t 0.975 quantiles, df 1..30; 1.96 beyond
-
-
-def mean_ci(xs):
-    n = len(xs)
-    m = sum(xs) / n
-    if n < 2:
-        return m, float("nan")
-    sd = math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1))
-    t = T975[n - 2] if n - 1 <= 30 else 1.96
-    return m, t * sd / math.sqrt(n)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nvmstats import mean_ci  # noqa: E402  (95 % Student-t, exact quantiles)
 
 
 def pct(m, ci=None):

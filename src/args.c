@@ -39,7 +39,8 @@ static const flag_def FLAGS[] = {
      "                        [sweep 0:1:0.05; eval 0]"},
     {"--noise", "LIST", E | S,
      "noise model(s): gauss (Eq. 1), quant:B (round to 2^B levels over +-max|w| per tensor,\n"
-     "                        B = 1..8, then Eq. 1 with --alpha on top), pcm (PCM programming noise\n"
+     "                        B = 1..8, then Eq. 1 with --alpha on top), quantmse:B (the same levels over\n"
+     "                        the clipping range of least squared error), pcm (PCM programming noise\n"
      "                        scaled by --alpha, drift and 1/f noise at --time) [gauss]"},
     {"--retrain", NULL, E, "also retrain the detector on the chip's noisy features, as a sweep cell does"},
     {"--time", "LIST", E | S,
@@ -58,6 +59,9 @@ static const flag_def FLAGS[] = {
      "compute only cells whose index is K mod N, into <out>.shard-K-of-N.csv (merge them\n"
      "                        with `nvmsim merge`); shards load the base networks kept beside <out>"},
     {"--train-only", NULL, S, "train (or find) the base networks, keep them beside <out>, compute no cell"},
+    {"--bases-from", "CSV", S,
+     "use the base networks kept beside another sweep's CSV (CSV.n<N_FE>.b<B>.nvm) instead of\n"
+     "                        training them; each must have been trained with this sweep's training flags"},
     {"--resume", NULL, S, "continue the interrupted sweep in <out>.part (same flags otherwise)"},
     {"--overwrite", NULL, S | M, "replace an existing <out> (otherwise a finished CSV is never overwritten)"},
     {"--runs", "R", S, "chips (independent eps draws) per base network [1]"},
@@ -73,8 +77,21 @@ static const flag_def FLAGS[] = {
     {"--retrain-reads", "K", E | S,
      "read the training set from the chip K times (fresh read noise each; needs --read > 0)\n"
      "                        and retrain on all K*n rows; an epoch is a pass over all of them [1]"},
-    {"--degrade-biases", "yes|no", E | S, "apply g() to feature-extractor biases too [yes]"},
+    {"--degrade-biases", "yes|no", T | E | S,
+     "the feature extractor's biases are degraded too: by the chip (eval,\n"
+     "                        sweep) and by --train-noise (train, sweep) [yes]"},
     {"--epochs", "N", T | S, "training epochs of the base network [15; with convolutions 12]"},
+    {"--init", "NAME", T | S,
+     "initial weights of the base network: he (uniform, He's limit for ReLU\n"
+     "                        layers, Glorot's otherwise; zero biases) or torch (PyTorch's default for Linear\n"
+     "                        and Conv2d: weights and biases uniform in +-1/sqrt(fan_in)) [he]"},
+    {"--train-noise", "SPEC", T | S,
+     "hardware-aware training: every mini-batch runs forward and backward on a\n"
+     "                        fresh noisy draw of the feature extractor's weights, whose gradients update\n"
+     "                        the clean ones (straight-through).\n"
+     "                        gauss:A (Eq. 1 with a = A, 0..10), pcm:A (the --noise pcm chip at time 0:\n"
+     "                        programming noise scaled by A, 0..10), faults:P (a share P of devices stuck,\n"
+     "                        0..1, 83.8 % of them at g_max), or none; detector retraining never uses it [none]"},
     {"--optim", "NAME", T | E | S | BN, "sgd (with momentum) or adam, base and detector [sgd; with convolutions adam]"},
     {"--lr", "X", T | S | BN, "initial learning rate, cosine-decayed to lr/20 [sgd 0.05, adam 0.001]"},
     {"--momentum", "X", T | E | S, "SGD momentum [0.9]"},
@@ -205,7 +222,8 @@ int nvm_arg_yesno(const nvm_args *a, const char *flag, int def, int *out, nvm_er
 static const char *ABOUT[] = {
     [NVM_CMD_TRAIN] = "Usage: nvmsim train [FLAGS]\n"
                       "Trains a network on a data set (by default mlp2/mlp3 on MNIST, the cnn on CIFAR-10; any\n"
-                      "network whose shapes fit runs on either) and saves it (atomically) as a model file.\n",
+                      "network whose shapes fit runs on either) and saves it (atomically) as a model file.\n"
+                      "--init and --train-noise set its recipe (hardware-aware training), recorded in the file.\n",
     [NVM_CMD_EVAL] = "Usage: nvmsim eval --model FILE [FLAGS]\n"
                      "Test accuracy of a saved model, clean and, with --alpha and/or --noise (lists welcome),\n"
                      "with its feature extractor degraded as chip --chip: the same eps the sweep draws for that\n"
@@ -223,7 +241,8 @@ static const char *ABOUT[] = {
         "a JSON sidecar <out>.json, and a summary table on stdout. Trained base networks are kept beside\n"
         "the CSV (<out>.n<N_FE>.b<B>.nvm) and reused by --resume. Rows are flushed as cells finish\n"
         "(into <out>.part, renamed to <out> when complete); Ctrl-C keeps the finished rows, and the\n"
-        "same command with --resume continues them (the final CSV is byte-identical).\n",
+        "same command with --resume continues them (the final CSV is byte-identical). --init and\n"
+        "--train-noise set how the base networks are trained (their recipe, part of their provenance).\n",
     [NVM_CMD_BENCH] = "Usage: nvmsim bench [--net NAME] [FLAGS]\n"
                       "Times one training epoch on synthetic inputs (and cnn inference), printed in the same\n"
                       "form as scripts/bench_torch.py prints PyTorch's (`make bench` runs both back to back),\n"
@@ -242,6 +261,8 @@ static const char *ABOUT[] = {
 
 static const char *EXAMPLES[] = {
     [NVM_CMD_TRAIN] = "  nvmsim train --net mlp3 --nfe 100 --out mlp3.nvm\n"
+                      "  nvmsim train --net mlp2 --train-noise gauss:0.3 --out mlp2-hwa.nvm\n"
+                      "  nvmsim train --net mlp2 --init torch --epochs 3 --out mlp2-torch.nvm\n"
                       "  nvmsim train --net cnn --epochs 12 --out cnn.nvm\n"
                       "  nvmsim train --arch t100-f10 --dataset cifar10 --epochs 3 --out mlp-cifar.nvm\n",
     [NVM_CMD_EVAL] = "  nvmsim eval --model mlp3.nvm --alpha 0.5 --chip 3\n"
@@ -251,6 +272,7 @@ static const char *EXAMPLES[] = {
                       "  nvmsim sweep --net mlp2 --noise pcm --alpha 1 --time 1,3600,86400,2.6e6 --drift-comp global,none --runs 2 --out pcm.csv\n"
                       "  nvmsim sweep --net mlp2 --faults 0:0.2:0.05 --read 0,0.05 --adc 0,4 --alpha 0 --runs 2 --out dev.csv\n"
                       "  nvmsim sweep --net mlp3 --nfe 10,20,50,100,200 --runs 10 --out mlp3-10chips.csv\n"
+                      "  nvmsim sweep --net mlp2 --train-noise gauss:0.3 --alpha 0:1:0.1 --runs 5 --out hwa.csv\n"
                       "  nvmsim sweep --net mlp2 --nfe 100 --detector new --nd 0,100 --alpha 0,0.5,1 --out det.csv\n"
                       "  nvmsim sweep --net mlp3 --nfe 100 --detector progressive --alpha 0:1:0.25 --runs 5 --out prog.csv\n"
                       "  nvmsim sweep --net mlp2 --nfe 100 --read 0.1 --alpha 0 --retrain-reads 4 --runs 5 --out reads.csv\n"

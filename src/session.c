@@ -91,6 +91,7 @@ void nvm_session_close(nvm_session *s)
 
 int nvm_train_defaults(const nvm_args *a, int conv, nvm_train_opts *o, nvm_err *e)
 {
+    memset(o, 0, sizeof *o);   /* the recipe: he, no train noise (nvm_recipe_args sets another) */
     const char *opt = nvm_arg(a, "--optim") ? nvm_arg(a, "--optim") : conv ? "adam" : "sgd";
     if (strcmp(opt, "sgd") != 0 && strcmp(opt, "adam") != 0)
         return nvm_fail(e, NVM_EUSAGE, "--optim %s: expected sgd or adam", opt);
@@ -105,6 +106,18 @@ int nvm_train_defaults(const nvm_args *a, int conv, nvm_train_opts *o, nvm_err *
         (rc = nvm_arg_double(a, "--momentum", 0.9, 0, 0.999, &o->momentum, e)))
         return rc;
     return NVM_OK;
+}
+
+int nvm_recipe_args(const nvm_args *a, int biases, nvm_recipe *r, nvm_err *e)
+{
+    const char *init = nvm_arg(a, "--init"), *noise = nvm_arg(a, "--train-noise");
+    memset(r, 0, sizeof *r);
+    if (init && strcmp(init, "he") != 0 && strcmp(init, "torch") != 0)
+        return nvm_fail(e, NVM_EUSAGE, "--init %s: expected he (uniform He/Glorot weights, zero biases) or torch "
+                        "(PyTorch's default: weights and biases uniform in +-1/sqrt(fan_in))", init);
+    r->init = init && init[0] == 't' ? NVM_INIT_TORCH : NVM_INIT_HE;
+    r->noise.biases = biases;
+    return noise ? nvm_train_noise_parse(noise, &r->noise, e) : NVM_OK;
 }
 
 int nvm_arg_seed(const nvm_args *a, uint64_t def, uint64_t *seed, nvm_err *e)

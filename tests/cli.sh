@@ -109,6 +109,66 @@ expect 2 "--retrain-epochs sets detector retraining: add --retrain" eval $D --mo
 expect 2 "--epochs: .* has no effect on a given model" sweep $D --model "$T/m.nvm" --epochs 3 --out "$T/ign.csv"
 expect 2 "momentum is SGD's" train $D --optim adam --momentum 0.5 --out "$T/ign.nvm"
 
+# Training recipes (--init, --train-noise): accepted by train and sweep, recorded in the model file, info
+# and the sidecar, part of the provenance (a kept base network of another recipe is trained again, one of
+# the same recipe is reused), thread-independent; gauss:0 is plain training bit for bit (straight-through);
+# bad specs are one line and exit 2; v2 model files (before recipes) still work with eval and sweep.
+"$NVMSIM" info --model "$T/m.nvm" | grep -q "^  recipe: init=he train-noise=none$" && ok || bad "info: default recipe"
+for spec in gauss:0.3 pcm:1 faults:0.1; do
+    "$NVMSIM" train $D --nfe 16 --epochs 3 --train-noise $spec --threads 1 --out "$T/r1.nvm" >/dev/null 2>"$T/err" || bad "train --train-noise $spec: $(cat "$T/err")"
+    "$NVMSIM" train $D --nfe 16 --epochs 3 --train-noise $spec --threads 2 --out "$T/r2.nvm" >/dev/null 2>&1
+    cmp -s "$T/r1.nvm" "$T/r2.nvm" && ok || bad "train --train-noise $spec: model differs across --threads 1/2"
+    cmp -s "$T/r1.nvm" "$T/m.nvm" && bad "train --train-noise $spec gave the plain model" || ok
+    "$NVMSIM" info --model "$T/r1.nvm" | grep -q "^  recipe: init=he train-noise=$spec biases=yes$" && ok || bad "info: recipe of $spec"
+done
+"$NVMSIM" train $D --nfe 16 --epochs 3 --init torch --train-noise gauss:0.2 --degrade-biases no --out "$T/rt.nvm" >/dev/null 2>&1
+"$NVMSIM" info --model "$T/rt.nvm" | grep -q "^  recipe: init=torch train-noise=gauss:0.2 biases=no$" && ok || bad "info: torch recipe"
+"$NVMSIM" train $D --nfe 16 --epochs 3 --train-noise gauss:0 --out "$T/r0.nvm" >/dev/null 2>&1
+n=$(wc -c <"$T/m.nvm")   # the same layers and parameters (bytes 136 to the CRC); only recipe and provenance differ
+tail -c +137 "$T/r0.nvm" | head -c $((n - 140)) >"$T/r0.body"
+tail -c +137 "$T/m.nvm" | head -c $((n - 140)) >"$T/m.body"
+cmp -s "$T/r0.body" "$T/m.body" && ! cmp -s "$T/r0.nvm" "$T/m.nvm" && ok || bad "gauss:0 training differs from plain training"
+RS="$D --nfe 16 --epochs 3 --alpha 0,0.5 --runs 2 --retrain-epochs 1"
+"$NVMSIM" sweep $RS --out "$T/rc.csv" >/dev/null 2>&1
+ino=$(ls -i "$T/rc.csv.n16.b0.nvm")
+"$NVMSIM" sweep $RS --out "$T/rc.csv" --overwrite --train-noise gauss:0.3 --threads 1 >/dev/null 2>"$T/err" || bad "sweep --train-noise: $(cat "$T/err")"
+[ "$(ls -i "$T/rc.csv.n16.b0.nvm")" != "$ino" ] && "$NVMSIM" info --model "$T/rc.csv.n16.b0.nvm" | grep -q "train-noise=gauss:0.3" \
+    && ok || bad "a kept base network of another recipe was reused"
+grep -q '"init": "he", "train_noise": "gauss:0.3", "train_noise_biases": true, "recipe": "init=he train-noise=gauss:0.3 biases=yes"' "$T/rc.csv.json" \
+    && ok || bad "sidecar recipe: $(grep '"train"' "$T/rc.csv.json")"
+ino=$(ls -i "$T/rc.csv.n16.b0.nvm")
+cp "$T/rc.csv" "$T/rc1.csv"
+"$NVMSIM" sweep $RS --out "$T/rc.csv" --overwrite --train-noise gauss:0.3 --threads 2 >/dev/null 2>&1
+[ "$(ls -i "$T/rc.csv.n16.b0.nvm")" = "$ino" ] && ok || bad "the kept base network of the same recipe was trained again"
+rm -f "$T/rc.csv.n16.b0.nvm"
+"$NVMSIM" sweep $RS --out "$T/rc.csv" --overwrite --train-noise gauss:0.3 --threads 2 >/dev/null 2>&1
+cmp -s "$T/rc.csv" "$T/rc1.csv" && ok || bad "sweep --train-noise CSV differs across --threads 1/2"
+"$NVMSIM" sweep $RS --out "$T/rc0.csv" --train-noise gauss:0 >/dev/null 2>&1
+"$NVMSIM" sweep $RS --out "$T/rcp.csv" >/dev/null 2>&1
+cmp -s "$T/rc0.csv" "$T/rcp.csv" && ! cmp -s "$T/rc1.csv" "$T/rcp.csv" && ok || bad "sweep: gauss:0 rows differ from plain ones, or gauss:0.3 rows do not"
+"$NVMSIM" sweep $RS --out "$T/rct.csv" --init torch --train-noise faults:0.05 >/dev/null 2>&1 && grep -q '"recipe": "init=torch train-noise=faults:0.05 biases=yes"' "$T/rct.csv.json" \
+    && ok || bad "sweep --init torch --train-noise faults"
+expect 2 "train-noise gauss: expected none or MODEL:LEVEL" train $D --train-noise gauss
+expect 2 "train-noise gauss:11: gauss needs a level from 0 to 10" sweep $D --train-noise gauss:11
+expect 2 "train-noise faults:-0.1: faults needs a level from 0 to 1" train $D --train-noise faults:-0.1
+expect 2 "train-noise pcm:inf" sweep $D --train-noise pcm:inf
+expect 2 "train-noise read:0.1: expected none or MODEL:LEVEL" sweep $D --train-noise read:0.1
+expect 2 "init xavier: expected he" train $D --init xavier
+expect 2 "--train-noise does not apply to \`nvmsim eval\`" eval $D --model "$T/m.nvm" --train-noise gauss:0.3
+expect 2 "--init: .* has no effect on a given model" sweep $D --model "$T/m.nvm" --init torch --out "$T/ign.csv"
+expect 2 "--train-noise: .* has no effect on a given model" sweep $D --model "$T/m.nvm" --train-noise gauss:0.1 --out "$T/ign.csv"
+expect 2 "degrade-biases: training degrades nothing without --train-noise" train $D --degrade-biases no --out "$T/ign.nvm"
+# A version-2 model file (as nvmsim wrote before recipes; results/device, results/paper): the v3 file
+# without its recipe field (bytes 72..135), CRC-32 from gzip's trailer.
+n=$(wc -c <"$T/m.nvm")
+{ printf 'NVMSIMMD\002\000\000\000'; tail -c +13 "$T/m.nvm" | head -c 60; tail -c +137 "$T/m.nvm" | head -c $((n - 140)); } >"$T/m2.nvm"
+gzip -c -n "$T/m2.nvm" | tail -c 8 | head -c 4 >>"$T/m2.nvm"
+"$NVMSIM" info --model "$T/m2.nvm" | grep -q "recipe: not recorded (model file version 2" && ok || bad "info of a v2 model: $("$NVMSIM" info --model "$T/m2.nvm" 2>&1 | head -2)"
+[ "$("$NVMSIM" eval $D --model "$T/m2.nvm" --alpha 0.5 --chip 1 | tail -1)" = "$("$NVMSIM" eval $D --model "$T/m.nvm" --alpha 0.5 --chip 1 | tail -1)" ] \
+    && ok || bad "eval of a v2 model differs from its v3 original"
+"$NVMSIM" sweep $D --model "$T/m2.nvm" --alpha 0:1:0.25 --runs 2 --retrain-epochs 2 --out "$T/m2.csv" >/dev/null 2>"$T/err"
+cmp -s "$T/a.csv" "$T/m2.csv" && grep -q '"recipe": "unknown (model file before version 3)"' "$T/m2.csv.json" && ok || bad "sweep --model v2: $(cat "$T/err")"
+
 # Detector variants run and report n_d.
 "$NVMSIM" sweep $D --nfe 16 --epochs 2 --alpha 0,1 --detector new --nd 0,8 --retrain-epochs 2 \
     --out "$T/n.csv" >/dev/null 2>&1 || bad "sweep --detector new"
@@ -127,13 +187,21 @@ grep -q "(1 row)" "$T/one.out" && ok || bad "one-row sweep says: $(tail -1 "$T/o
 # Interrupt (SIGINT) and --resume: the final CSV is byte-identical to an uninterrupted run's, also
 # after a crash left half a row; the base networks are loaded, not trained again; running again without
 # --resume is refused; --resume with other settings, or of a finished sweep, is refused.
-R="$D --nfe 8,16 --epochs 2 --alpha 0:1:0.25 --runs 300 --retrain-epochs 1 --bases 2"
+# interrupt PID FILE: SIGINT to PID as soon as FILE holds a few rows (so the run is cut mid-way however
+# fast the machine), then wait for it; returns its exit code.
+interrupt() {
+    i=0
+    while [ $i -lt 600 ] && [ "$(cat "$2" 2>/dev/null | wc -l)" -lt 4 ] && kill -0 "$1" 2>/dev/null; do
+        sleep 0.02
+        i=$((i + 1))
+    done
+    kill -INT "$1" 2>/dev/null
+    wait "$1"
+}
+R="$D --nfe 8,16 --epochs 2 --alpha 0:1:0.25 --runs 60 --retrain-epochs 1 --bases 2"
 "$NVMSIM" sweep $R --out "$T/full.csv" >/dev/null 2>&1 || bad "resume: reference sweep"
 "$NVMSIM" sweep $R --out "$T/int.csv" >/dev/null 2>"$T/int.err" &
-pid=$!
-sleep 1
-kill -INT $pid
-wait $pid
+interrupt $! "$T/int.csv.part"
 rc=$?
 if [ -f "$T/int.csv" ]; then
     echo "cli.sh: note: the sweep finished before SIGINT; resume test is weaker" >&2
@@ -150,9 +218,10 @@ else
 fi
 expect 2 "nothing to resume" sweep $R --out "$T/full.csv" --resume
 expect 2 "give one of them" sweep $R --out "$T/full.csv" --resume --overwrite
-"$NVMSIM" sweep $R --out "$T/other.csv" >/dev/null 2>&1
+RO="$D --nfe 8 --epochs 2 --alpha 0,1 --runs 2 --retrain-epochs 1"
+"$NVMSIM" sweep $RO --out "$T/other.csv" >/dev/null 2>&1
 mv "$T/other.csv" "$T/other.csv.part"
-expect 2 "started with other settings" sweep $R --seed 9 --out "$T/other.csv" --resume
+expect 2 "started with other settings" sweep $RO --seed 9 --out "$T/other.csv" --resume
 
 # Shards and merge: for N = 1, 2, 3, 7, in any order, the merge is byte-identical to one machine's CSV;
 # a missing, duplicated, foreign, half-written or edited shard is one error naming it (exit 3).
@@ -170,10 +239,20 @@ for N in 1 2 3 7; do
     cmp -s "$T/one.sh.csv" "$T/sh.csv" && ok || bad "merge of $N shards differs from one machine's CSV"
 done
 grep -q '"merged_from"' "$T/sh.csv.json" && ok || bad "merged sidecar"
-# ... and a cnn sweep with a device axis (stuck-at faults), in 1, 2, 3 and 7 shards.
+# --bases-from: another grid on the kept base networks of sh.csv is byte-identical to training them
+# again; none trained anew (no file beside its own CSV); missing, other-flag or --model cases refused.
+H2="$D --nfe 8,16 --epochs 2 --alpha 0.5,2 --runs 2 --retrain-epochs 1 --bases 2"
+"$NVMSIM" sweep $H2 --out "$T/bf1.csv" >/dev/null 2>&1 || bad "bases-from reference"
+"$NVMSIM" sweep $H2 --out "$T/bf2.csv" --bases-from "$T/sh.csv" >/dev/null 2>"$T/err" && cmp -s "$T/bf1.csv" "$T/bf2.csv" \
+    && ok || bad "--bases-from differs from training again: $(cat "$T/err")"
+[ ! -e "$T/bf2.csv.n8.b0.nvm" ] && ok || bad "--bases-from trained or copied a base network beside its CSV"
+expect 2 "trained with other training flags" sweep $D --nfe 8,16 --epochs 3 --alpha 0 --retrain-epochs 1 --bases 2 --out "$T/bf3.csv" --bases-from "$T/sh.csv"
+expect 2 "sh.csv.n8.b2.nvm: no such base network" sweep $D --nfe 8 --epochs 2 --alpha 0 --retrain-epochs 1 --bases 3 --out "$T/bf3.csv" --bases-from "$T/sh.csv"
+expect 2 "drop --train-only" sweep $H2 --train-only --out "$T/bf3.csv" --bases-from "$T/sh.csv"
+# ... and a cnn sweep with a device axis (stuck-at faults), in 3 shards (the counts above cover the rest).
 G="$D --net cnn --epochs 1 --alpha 0,0.5 --faults 0,0.1 --runs 2 --retrain-epochs 1 --test-limit 100"
 "$NVMSIM" sweep $G --out "$T/cgone.csv" >/dev/null 2>"$T/err" || bad "cnn device sweep: $(cat "$T/err")"
-for N in 1 2 3 7; do
+for N in 3; do
     k=0
     while [ $k -lt $N ]; do
         "$NVMSIM" sweep $G --out "$T/cg.csv" --shard $k/$N >/dev/null 2>"$T/err" || bad "cnn shard $k/$N: $(cat "$T/err")"
@@ -217,10 +296,7 @@ expect 2 "shard 3/3: expected K/N" sweep $H --out "$T/bad.csv" --shard 3/3
 expect 2 "merge needs --out" merge "$T/sh.csv.shard-0-of-3.csv"
 # A shard resumes like any sweep.
 "$NVMSIM" sweep $R --out "$T/rs.csv" --shard 1/2 >/dev/null 2>&1 &
-pid=$!
-sleep 1
-kill -INT $pid
-wait $pid
+interrupt $! "$T/rs.csv.shard-1-of-2.csv.part"
 if [ -f "$T/rs.csv.shard-1-of-2.csv.part" ]; then
     "$NVMSIM" sweep $R --out "$T/rs.csv" --shard 1/2 --resume >/dev/null 2>"$T/err" || bad "shard resume: $(cat "$T/err")"
     "$NVMSIM" sweep $R --out "$T/rs.csv" --shard 0/2 >/dev/null 2>&1
@@ -349,7 +425,7 @@ counts=$(cut -d, -f6 "$T/q.csv" | sort | uniq -c | awk '{ printf "%s=%s ", $2, $
 [ "$counts" = "gauss=2 noise=1 quant:1=2 quant:8=2 " ] && ok || bad "noise column: $counts"
 # 8 bits at alpha 0 are almost exact; 1 bit is not.
 awk -F, '$6 == "quant:8" && $7 == "0" && ($11 - $10 > 0.05 || $10 - $11 > 0.05) { exit 1 }' "$T/q.csv" && ok || bad "quant:8 far from clean"
-expect 2 "noise quant:9: expected gauss, quant:B with B = 1..8 bits, or pcm" sweep $D --noise quant:9
+expect 2 "noise quant:9: expected gauss, quant:B or quantmse:B with B = 1..8 bits, or pcm" sweep $D --noise quant:9
 
 # A network with convolutions on the synthetic CIFAR-format set: learns, is thread-independent, names
 # its data by its folder (the checksums are not CIFAR-10's).

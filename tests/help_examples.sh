@@ -1,6 +1,7 @@
 #!/bin/sh
-# Every example that `nvmsim --help` and `nvmsim COMMAND --help` print runs as printed, with --data
-# pointing at a small synthetic set, in a scratch folder; and the repository is left as it was.
+# Every example that `nvmsim --help`, `nvmsim COMMAND --help` and `scripts/nvmsim_torch.py --help` print
+# runs as printed, with the data a small synthetic set, in a scratch folder; and the repository is left as
+# it was.
 #   Usage: tests/help_examples.sh ./nvmsim build/tests/mkdata
 set -u
 NVMSIM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -30,6 +31,35 @@ for c in train eval info sweep merge bench; do
         [ -n "${VERBOSE:-}" ] && echo "  $(( $(date +%s) - t0 )) s  $line" >&2
     done <"$T/ex-$c"
 done
+# scripts/nvmsim_torch.py's examples too, in their order (train-demo writes the model the others read),
+# with the data in $NVMSIM_DATA as they expect; skipped when no python3 imports torch.
+PY=
+for p in ${TORCH_PYTHON:-} /usr/bin/python3 python3; do
+    # find_spec rather than an import: importing torch takes seconds
+    if command -v "$p" >/dev/null 2>&1 &&
+        "$p" -c 'import importlib.util as u, sys; sys.exit(not (u.find_spec("torch") and u.find_spec("numpy")))' 2>/dev/null; then
+        PY=$p
+        break
+    fi
+done
+if [ -n "$PY" ]; then
+    export NVMSIM_DATA="$T/syn"
+    "$PY" "$REPO/scripts/nvmsim_torch.py" --help | sed -n '/^Examples:/,/^$/s/^  //p' >"$T/ex-torch"
+    [ -s "$T/ex-torch" ] || { echo "help_examples.sh: FAIL: 'nvmsim_torch.py --help' has no examples" >&2; fails=$((fails + 1)); }
+    while IFS= read -r line; do
+        checks=$((checks + 1))
+        case $line in
+        ./nvmsim\ *) cmd="\"\$NVMSIM\" ${line#./nvmsim }" ;;
+        *) cmd="\"\$PY\" \"\$REPO/scripts/nvmsim_torch.py\" ${line#* scripts/nvmsim_torch.py }" ;;
+        esac
+        if ! eval "$cmd" >"$T/out" 2>&1; then
+            fails=$((fails + 1))
+            echo "help_examples.sh: FAIL: '$line' (NVMSIM_DATA=$T/syn): $(tail -1 "$T/out")" >&2
+        fi
+    done <"$T/ex-torch"
+else
+    echo "help_examples.sh: scripts/nvmsim_torch.py's examples skipped: no python3 with torch" >&2
+fi
 after=$(git -C "$REPO" status --porcelain 2>/dev/null || echo no-git)
 checks=$((checks + 1))
 [ "$before" = "$after" ] || { fails=$((fails + 1)); echo "help_examples.sh: FAIL: the examples changed files of the repository" >&2; }

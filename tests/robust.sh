@@ -93,6 +93,8 @@ data_cases() {
 
 model_and_cli_cases() {
     succeed eval --model "$C/model-ok.nvm" --data "$SYN"
+    succeed eval --model "$C/model-ok3.nvm" --data "$SYN"
+    succeed info --model "$C/model-ok3.nvm"
     # Bad model files: info, eval and sweep refuse them; well-formed ones for other data (fit-*) load in
     # info but are refused by eval and sweep.
     for f in "$C"/model/*.nvm; do
@@ -145,6 +147,13 @@ model_and_cli_cases() {
     expect 2 "--noise" $S --noise "$(printf 'gauss\033[2J')"
     expect 2 "--nd" $S --detector new --nd -1
     expect 2 "--train-limit -5" $S --train-limit -5
+    expect 2 "--train-noise gauss:1.5x" $S --train-noise gauss:1.5x
+    expect 2 "--train-noise gauss:nan" $S --train-noise gauss:nan
+    expect 2 "--train-noise faults:2" $S --train-noise faults:2
+    expect 2 "--train-noise quant:3" $S --train-noise quant:3
+    expect 2 "--train-noise" $S --train-noise "$(printf 'pcm:1\033[2J')"
+    expect 2 "--init xavier" $S --init xavier
+    expect 2 "--train-noise gauss:-1" train --data "$SYN" --train-noise gauss:-1 --out "$O/m.nvm"
     expect 2 "--data needs a value" info --data
     expect 2 "--alpha 2000" eval --model "$C/model-ok.nvm" --data "$SYN" --alpha 2000
     expect 2 "--chip x" eval --model "$C/model-ok.nvm" --data "$SYN" --alpha 1 --chip x

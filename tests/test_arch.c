@@ -201,7 +201,7 @@ static void fe_boundary_property(void)
                 }
             for (int i = 0; i < 4 * a.layers[0].n_in; i++)
                 x[i] = (float)nvm_uniform(&init, 5000000 + (uint64_t)i);
-            nvm_chip chip = {11, 0, (uint32_t)bar, 1};
+            nvm_chip chip = {11, 0, (uint32_t)bar, 1, 0};
             nvm_noise gauss = {0};
             nvm_degrade(&a, p, deg, &gauss, 0.5, &chip);
             nvm_work w;

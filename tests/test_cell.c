@@ -65,7 +65,7 @@ static void check_views(const char *spec, int side, int ch, const nvm_device *d,
     float *clean = nvm_alloc_floats(a.n_params), *full = nvm_alloc_floats(a.n_params),
           *step = nvm_alloc_floats(a.n_params), *prev = nvm_alloc_floats(a.n_params);
     random_block(&a, clean, 1);
-    const nvm_chip chip = {11, 2, 5, biases};
+    const nvm_chip chip = {.seed = 11, .base = 2, .chip = 5, .degrade_biases = biases};
     nvm_device_realise(&a, clean, full, d, &chip);
     memcpy(prev, clean, a.n_params * sizeof(float));
     nvm_prog_step st[NVM_MAX_LAYERS];
@@ -140,7 +140,8 @@ static result run(const char *spec, int progressive, int reads, double read_sigm
     float *clean = nvm_alloc_floats(a.n_params);
     nvm_stream init = nvm_stream_make(1, NVM_RNG_INIT, 0, 0);
     nvm_arch_init(&a, clean, &init);
-    nvm_train_opts tr = {4, 8, 0.05, 0.9, NVM_SGD}, rt = {2, 8, 0.02, 0.9, NVM_SGD};
+    nvm_train_opts tr = {.epochs = 4, .batch = 8, .lr = 0.05, .momentum = 0.9, .optim = NVM_SGD},
+                   rt = {.epochs = 2, .batch = 8, .lr = 0.02, .momentum = 0.9, .optim = NVM_SGD};
     nvm_compute *cx = nvm_compute_new(NVM_ISA_GENERIC, NULL);
     CHECK(nvm_train(&a, clean, 0, train->x, train->y, train->n, &tr, nvm_stream_make(1, NVM_RNG_SHUFFLE, 0, 0), cx,
                     NULL, NULL, &e) == NVM_OK);

@@ -72,7 +72,7 @@ enum { NGR = 6, PER_BIN = 20000 };
 
 static void pcm_statistics(void)
 {
-    const nvm_chip chip = {11, 2, 5, 1};
+    const nvm_chip chip = {11, 2, 5, 1, 0};
     for (int k = 0; k < NGR; k++) {
         const double gt = GR[k] * NVM_DEV_GMAX, sp = nvm_pcm_prog_sigma(gt);
         const double mu = nvm_pcm_nu_mean(gt), sd = nvm_pcm_nu_sd(gt), t = 1e4;
@@ -158,7 +158,7 @@ static float *mlp(nvm_arch *a, const char *spec, int in, uint64_t seed)
 
 static void faults(void)
 {
-    const nvm_chip chip = {5, 1, 3, 1};
+    const nvm_chip chip = {5, 1, 3, 1, 0};
     const int N = 200000;
     const double rates[3] = {0.01, 0.05, 0.2}, F = NVM_STUCK_ON_DEFAULT;
     int count[3] = {0}, nested = 1, same_level = 1, on = 0;
@@ -226,7 +226,7 @@ static void pcm_chip(void)
     d.time = 3600;
     d.fault_rate = 0.02;
     for (int bias = 0; bias <= 1; bias++) {
-        const nvm_chip chip = {9, 0, 1, bias};
+        const nvm_chip chip = {9, 0, 1, bias, 0};
         nvm_device_realise(&a, p, out, &d, &chip);
         int ok = 1;
         for (int l = 0; l < a.n_layers; l++) {
@@ -253,7 +253,7 @@ static void pcm_chip(void)
         CHECK(ok);
     }
     /* analog_all: the detector too. */
-    const nvm_chip chip = {9, 0, 1, 1}, other = {9, 0, 2, 1};
+    const nvm_chip chip = {9, 0, 1, 1, 0}, other = {9, 0, 2, 1, 0};
     d.analog_all = 1;
     d.fault_rate = 0;
     nvm_device_realise(&a, p, out, &d, &chip);
@@ -295,8 +295,8 @@ static void exactness(void)
             p[i] = 0.01f;
     for (int bias = 0; bias <= 1; bias++)
         for (int bits = 0; bits <= 3; bits += 3) {
-            const nvm_chip chip = {7, 1, 4, bias};
-            const nvm_noise n = {bits, 0};
+            const nvm_chip chip = {7, 1, 4, bias, 0};
+            const nvm_noise n = {.bits = bits};
             nvm_device d;
             nvm_device_defaults(&d);
             d.model = bits ? NVM_DEV_QUANT : NVM_DEV_GAUSS;
@@ -336,7 +336,7 @@ static void read_noise_dense(void)
     CHECK(nvm_work_init(&w, &a, 256) == NVM_OK);
     nvm_run_layers(&a, p, 1, 2, x, N, y0, &w, cx);
     for (int bias = 0; bias <= 1; bias++) {
-        const nvm_chip chip = {3, 0, 2, bias};
+        const nvm_chip chip = {3, 0, 2, bias, 0};
         nvm_device d;
         nvm_device_defaults(&d);
         d.read_sigma = 0.03;
@@ -411,7 +411,7 @@ static void read_noise_conv(void)
     nvm_work w, w7;
     CHECK(nvm_work_init(&w, &a, 300) == NVM_OK && nvm_work_init(&w7, &a, 7) == NVM_OK);
     nvm_run_layers(&a, p, 0, 1, x, N, y0, &w, cx);
-    const nvm_chip chip = {4, 0, 0, 0};   /* bias digital: s from the weights alone, ‖x‖ without 1 */
+    const nvm_chip chip = {4, 0, 0, 0, 0};   /* bias digital: s from the weights alone, ‖x‖ without 1 */
     nvm_device d;
     nvm_device_defaults(&d);
     d.read_sigma = 0.02;
@@ -537,7 +537,7 @@ static void converters(void)
     nvm_device d;
     nvm_device_defaults(&d);
     d.dac_bits = 3;
-    const nvm_chip chip = {1, 0, 0, 1};
+    const nvm_chip chip = {1, 0, 0, 1, 0};
     nvm_analog an;
     nvm_device_analog(&a, p, &d, &chip, &cal, NULL, &an);
     CHECK(an.layer[0].dac_bits == 3 && an.layer[0].dac_signed && an.layer[0].dac_max == cal.x_max[0]);
@@ -620,7 +620,7 @@ static void drift_compensation(void)
     for (int k = 0; k < 30; k++)
         ones[k] = 1;
     for (int bias = 0; bias <= 1; bias++) {
-        const nvm_chip chip = {21, 0, 3, bias};
+        const nvm_chip chip = {21, 0, 3, bias, 0};
         nvm_device d;
         nvm_device_defaults(&d);
         d.model = NVM_DEV_PCM;
@@ -702,7 +702,7 @@ static void all_off(void)
         float c[NVM_MAX_LAYERS];
         for (int l = 0; l < NVM_MAX_LAYERS; l++)
             c[l] = 1;
-        const nvm_chip chip = {1, 0, 0, 1};
+        const nvm_chip chip = {1, 0, 0, 1, 0};
         nvm_analog an, zero;
         nvm_device_analog(&a, p, &d, &chip, NULL, c, &an);
         memset(&zero, 0, sizeof zero);

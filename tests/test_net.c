@@ -151,7 +151,7 @@ static void learns(nvm_compute *cx)
     nvm_work w;
     CHECK(nvm_work_init(&w, &a, 64) == NVM_OK);
     double before = nvm_accuracy(&a, p, 0, xt, yt, N, &w, cx);
-    nvm_train_opts o = {10, 16, 0.05, 0.9, NVM_SGD};
+    nvm_train_opts o = {.epochs = 10, .batch = 16, .lr = 0.05, .momentum = 0.9, .optim = NVM_SGD};
     CHECK(nvm_train(&a, p, 0, x, y, N, &o, nvm_stream_make(1, NVM_RNG_SHUFFLE, 0, 0), cx, NULL, NULL, &e) == NVM_OK);
     double after = nvm_accuracy(&a, p, 0, xt, yt, N, &w, cx);
     CHECK(after > 0.97);
@@ -171,7 +171,7 @@ static void learns(nvm_compute *cx)
     CHECK(nvm_accuracy(&a, p, 1, ftest, yt, N, &w, cx) == nvm_accuracy(&a, p, 0, xt, yt, N, &w, cx));
 
     /* A learning rate that blows up is reported, not trained through. */
-    nvm_train_opts wild = {3, 16, 1e38, 0.9, NVM_SGD};   /* weights overflow to inf, loss to NaN */
+    nvm_train_opts wild = {.epochs = 3, .batch = 16, .lr = 1e38, .momentum = 0.9, .optim = NVM_SGD};   /* weights overflow to inf, loss to NaN */
     e.msg[0] = 0;
     int rc = nvm_train(&a, p, 0, x, y, N, &wild, nvm_stream_make(1, NVM_RNG_SHUFFLE, 0, 0), cx, NULL, NULL, &e);
     CHECK(rc == NVM_ERUNTIME);
@@ -199,7 +199,7 @@ static void thread_independent(void)
     memcpy(p2, p1, a.n_params * sizeof(float));
     nvm_pool *pool = nvm_pool_new(3);
     nvm_compute *c1 = nvm_compute_new(nvm_isa_detect(), NULL), *c3 = nvm_compute_new(nvm_isa_detect(), pool);
-    nvm_train_opts o = {2, 32, 0.05, 0.9, NVM_SGD};
+    nvm_train_opts o = {.epochs = 2, .batch = 32, .lr = 0.05, .momentum = 0.9, .optim = NVM_SGD};
     nvm_stream sh = nvm_stream_make(1, NVM_RNG_SHUFFLE, 0, 0);
     CHECK(nvm_train(&a, p1, 0, x, y, N, &o, sh, c1, NULL, NULL, &e) == NVM_OK);
     CHECK(nvm_train(&a, p2, 0, x, y, N, &o, sh, c3, NULL, NULL, &e) == NVM_OK);

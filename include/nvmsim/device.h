@@ -68,6 +68,7 @@ typedef enum {
 typedef struct {
     nvm_dev_model model;
     int bits;              /* quant:B: B = 1..8 */
+    int quant_clip;        /* quantmse:B: levels over the least-squared-error range (nvm_quant_range) */
     double alpha;          /* gauss/quant: α of Eq. 1; pcm: scale of the programming noise (1 = as measured) */
     double time;           /* pcm: seconds since programming, t ≥ 0 */
     double time_ref;       /* pcm: t₁, when the detector was retrained (reference of drift compensation) */
@@ -81,7 +82,9 @@ typedef struct {
 } nvm_device;
 
 void nvm_device_defaults(nvm_device *d);
-/* "gauss", "quant:B" or "pcm" into d->model (and d->bits); usage error naming --noise otherwise. */
+/* A parsed noise model into d->model, d->bits and d->quant_clip. */
+void nvm_device_set_noise(nvm_device *d, const nvm_noise *n);
+/* "gauss", "quant:B", "quantmse:B" or "pcm" into d->model (and d->bits); usage error naming --noise otherwise. */
 int nvm_device_parse_model(const char *s, nvm_device *d, nvm_err *e);
 /* The model as in a CSV noise column: "gauss", "quant:3", "pcm". */
 void nvm_device_model_name(const nvm_device *d, char out[16]);
@@ -141,6 +144,9 @@ typedef struct {
  * same for every α and time (one ξ' serves every t, so the 1/f curves of a chip are common random
  * numbers rather than independent per time). */
 nvm_pcm_xi nvm_pcm_draw(const nvm_chip *chip, uint64_t device);
+/* The draws a device needs at time t: nvm_pcm_draw's, except that at t = 0 (where the drift factor is
+ * exactly 1 whatever ν) the drift ξ is not drawn and is 0. nvm_pcm_device gives the same g either way. */
+nvm_pcm_xi nvm_pcm_draw_at(const nvm_chip *chip, uint64_t device, double t);
 double nvm_pcm_prog_sigma(double g_t);   /* σ_prog(G_T) in µS */
 double nvm_pcm_nu_mean(double g_t);      /* μ_ν(G_T) */
 double nvm_pcm_nu_sd(double g_t);        /* σ_ν(G_T) */
@@ -169,12 +175,28 @@ nvm_fault nvm_device_fault(const nvm_chip *chip, uint64_t device, double rate, d
 void nvm_device_realise(const nvm_arch *a, const float *clean, float *out, const nvm_device *d,
                         const nvm_chip *chip);
 
+/* Whether every realised parameter depends only on its own clean value and draws: pcm, and gauss
+ * with α = 0 (the faults alone). Then a realisation can be computed in parts, e.g. on threads. */
+int nvm_device_per_parameter(const nvm_device *d);
+/* s[l] = nvm_device_scale of every analog layer of d (0 elsewhere). */
+void nvm_device_scales(const nvm_arch *a, const float *clean, const nvm_device *d, int bias_on_array,
+                       double s[NVM_MAX_LAYERS]);
+/* out[lo, hi) = what nvm_device_realise writes there (the rest of out untouched), for a d with
+ * nvm_device_per_parameter; scales from nvm_device_scales(a, clean, d, chip->degrade_biases). This is
+ * the code nvm_device_realise runs for such a d (over [0, n_params)), so the parts of any split are
+ * the same bits. */
+void nvm_device_realise_part(const nvm_arch *a, const float *clean, float *out, const nvm_device *d,
+                             const nvm_chip *chip, const double scales[NVM_MAX_LAYERS], size_t lo, size_t hi);
+
 /* ---- converters (converters.c) ---- */
 
 /* out[n] = x[n] clipped to [0, x_max] (or [-x_max, x_max] when is_signed) and rounded to the nearest
  * of 2^bits evenly spaced levels spanning that range (x_max ≤ 0: all 0). out may be x. Unsigned
  * ranges include 0 exactly; signed ones have no level at 0 (2^bits levels, symmetric). */
 void nvm_dac_quantize(const float *x, float *out, size_t n, int bits, float x_max, int is_signed);
+/* 1 if any of the converter settings adcs[n_adc], dacs[n_dac] (bits, 0 = ideal) is a real converter: then
+ * their ranges must be calibrated (nvm_device_calibrate). */
+int nvm_device_any_converter(const int *adcs, int n_adc, const int *dacs, int n_dac);
 /* y[n] clipped to ±y_max and rounded to the nearest of 2^bits levels spanning it, in place. */
 void nvm_adc_quantize(float *y, size_t n, int bits, float y_max);
 

@@ -7,9 +7,10 @@
 
 #include "nvmsim/common.h"
 #include "nvmsim/net.h"
+#include "nvmsim/train.h"
 
 #define NVM_MODEL_MAGIC "NVMSIMMD"
-#define NVM_MODEL_VERSION 2u
+#define NVM_MODEL_VERSION 3u   /* written; versions 1 and 2 are still read (see src/io/model.c) */
 
 typedef struct {
     nvm_arch arch;
@@ -19,6 +20,9 @@ typedef struct {
     char dataset[16];    /* name of the data it was trained on ("mnist", "cifar10", a user's name) */
     double test_acc;     /* clean test accuracy measured after training */
     uint64_t provenance; /* hash of everything that made it (nvm_train_provenance); 0: unknown (v1) */
+    char recipe[NVM_RECIPE_LEN]; /* how it was trained (nvm_recipe_text, e.g. "init=he train-noise=none");
+                                  * "" = not recorded (files of versions 1 and 2) */
+    uint32_t version;    /* format version it was read from (nvm_model_save always writes NVM_MODEL_VERSION) */
 } nvm_model;
 
 /* Writes path atomically (temporary file, then rename). */

@@ -81,9 +81,23 @@ uint64_t nvm_arch_macs(const nvm_arch *a, int first, int last);
 /* Writes "conv 3x3 32, ReLU" style descriptions of layer l into buf. */
 void nvm_layer_describe(const nvm_layer *L, char *buf, size_t n);
 
+/* How a network's parameters start (--init). */
+typedef enum {
+    NVM_INIT_HE = 0,      /* uniform weights, He's limit √(6/fan_in) for ReLU layers, Glorot's
+                           * √(6/(fan_in + fan_out)) otherwise; zero biases */
+    NVM_INIT_TORCH = 1    /* PyTorch's default for Linear and Conv2d: weights and biases uniform in
+                           * ±1/√fan_in (fan_in = k·k·in_c for a convolution, n_in for a dense layer) */
+} nvm_init;
+
+/* "he" or "torch" */
+const char *nvm_init_name(nvm_init init);
+
 /* Uniform weights (He for ReLU layers, Glorot otherwise) and zero biases; weight i is the stream's
- * value at index i. */
+ * value at index i. The same as nvm_arch_init_with(a, params, s, NVM_INIT_HE). */
 void nvm_arch_init(const nvm_arch *a, float *params, const nvm_stream *s);
+/* Initialises every parameter as `init` says; parameter i (weight or bias) is drawn from the stream's
+ * value at index i (uniform u, value (2u - 1)·limit), so every tensor has its own keys. */
+void nvm_arch_init_with(const nvm_arch *a, float *params, const nvm_stream *s, nvm_init init);
 
 /* Activations and gradients for batches of up to max_batch samples, sized once. */
 typedef struct {

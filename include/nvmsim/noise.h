@@ -11,18 +11,28 @@
 typedef struct {
     uint64_t seed;
     uint32_t base;        /* index of the base network */
-    uint32_t chip;        /* index of the chip */
+    uint32_t chip;        /* index of the chip (training: the mini-batch) */
     int degrade_biases;   /* 1: biases get g() too; 0: biases stay exact */
+    int training;         /* 0: a chip under test; 1: the weights of one training mini-batch
+                           * (--train-noise): every stream in the NVM_RNG_TRAINING domain */
 } nvm_chip;
+
+/* The stream of purpose p of a chip: (seed, p, base, sub), p | NVM_RNG_TRAINING for a training chip. */
+nvm_stream nvm_chip_stream(const nvm_chip *c, nvm_rng_purpose p, uint32_t sub);
 
 /* A noise model: Eq. 1 alone ("gauss", bits = 0), or each tensor first rounded to 2^bits evenly
  * spaced levels spanning ±max|w| of that tensor ("quant:B", B = 1..8), then Eq. 1 on top. */
 typedef struct {
     int bits;
+    int clip;             /* "quantmse:B": the levels span ±c, c the range of least squared error (outliers clip) */
     int pcm;              /* "pcm": the device model of nvmsim/device.h (programming, drift, 1/f) */
 } nvm_noise;
 
-/* "gauss", "quant:B" or "pcm" */
+/* The half-range of the 2^bits levels of a tensor w[n]: max|w|, or with clip the range among
+ * max|w|·k/256 (k = 1..256) whose clipped and rounded weights have the least squared error. */
+double nvm_quant_range(const float *w, size_t n, int bits, int clip);
+
+/* "gauss", "quant:B", "quantmse:B" or "pcm" */
 int nvm_noise_parse(const char *s, nvm_noise *n, nvm_err *e);
 /* A comma list of them ("quant:1,quant:2,gauss"); *out is malloc'd. */
 int nvm_noise_parse_list(const char *s, nvm_noise **out, int *n, nvm_err *e);

@@ -18,8 +18,12 @@ typedef enum {
     NVM_RNG_PCM_1F = 8,    /* PCM accumulated 1/f noise ξ' (the same for every time t); sub = chip */
     NVM_RNG_FAULT = 9,     /* stuck-at fault draw u (faulty when u < rate); sub = chip */
     NVM_RNG_STUCK = 10,    /* stuck-at level draw v (stuck on when v < share); sub = chip */
-    NVM_RNG_READ = 11      /* read noise at inference; sub = chip · 256 + read pass, counter packs
+    NVM_RNG_READ = 11,     /* read noise at inference; sub = chip · 256 + read pass, counter packs
                             * (layer, global sample, output / 4) as in src/device/read_noise.c */
+    /* Flag OR'ed into the purpose of every draw of hardware-aware training (--train-noise): the
+     * "chip" of mini-batch s is keyed by (seed, purpose | NVM_RNG_TRAINING, base, s), so it can never
+     * draw what a chip under test (purpose < 128) draws. */
+    NVM_RNG_TRAINING = 128
 } nvm_rng_purpose;
 
 typedef struct {

@@ -41,6 +41,9 @@ void nvm_session_close(nvm_session *s);
 /* Base-network training settings; defaults: networks without convolutions SGD (lr 0.05, batch 32,
  * 15 epochs), with convolutions Adam (lr 0.001, batch 64, 12 epochs). --momentum with Adam is refused. */
 int nvm_train_defaults(const nvm_args *a, int conv, nvm_train_opts *o, nvm_err *e);
+/* --init he|torch and --train-noise none|MODEL:LEVEL (train, sweep) into r [he, none]; the train noise
+ * perturbs the feature extractor's biases too when `biases` (--degrade-biases). */
+int nvm_recipe_args(const nvm_args *a, int biases, nvm_recipe *r, nvm_err *e);
 int nvm_arg_seed(const nvm_args *a, uint64_t def, uint64_t *seed, nvm_err *e);
 /* The architecture of n for h×w×c inputs with `classes` classes; for anything but mlp2/mlp3 *nfe becomes
  * the width of its features (it keys the network's init stream, as N_FE does for the MLPs). */

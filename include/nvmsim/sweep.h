@@ -56,6 +56,8 @@ typedef struct {
     nvm_train_opts train;       /* base network */
     nvm_train_opts retrain;     /* detector */
     const nvm_model *model;     /* use this base network instead of training (then n_nfe = bases = 1) */
+    const char *bases_from;     /* another sweep's CSV: load its kept base networks (NULL: train or find
+                                 * them beside out) */
     const char *out;            /* the sweep's CSV path: trained base networks are kept beside it
                                  * (nvm_base_path) */
     const char *csv;            /* where this run's rows go (out, or a shard's file); into csv.part,

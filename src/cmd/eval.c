@@ -79,11 +79,8 @@ int nvm_cmd_eval(const nvm_args *a, nvm_err *e)
            m.arch.spec, m.dataset, clean, s.test.n, s.dataset);
     if (!nvm_arg(a, "--alpha") && !nvm_arg(a, "--noise"))
         goto done;
-    int retraining = nvm_arg(a, "--retrain") != NULL, converters = 0;
-    for (int i = 0; i < dx.n_adc; i++)
-        converters |= dx.adcs[i] > 0;
-    for (int i = 0; i < dx.n_dac; i++)
-        converters |= dx.dacs[i] > 0;
+    int retraining = nvm_arg(a, "--retrain") != NULL,
+        converters = nvm_device_any_converter(dx.adcs, dx.n_adc, dx.dacs, dx.n_dac);
     if (converters)
         nvm_device_calibrate(&m.arch, m.params, s.train.x, s.train.n, &w, cx, &cal);
     int zero = 0;
@@ -111,8 +108,7 @@ int nvm_cmd_eval(const nvm_args *a, nvm_err *e)
                     for (int ci2 = 0; ci2 < dx.n_adc * dx.n_dac && rc == NVM_OK; ci2++) {
                         nvm_device d;
                         nvm_device_defaults(&d);
-                        d.model = noises[ni].pcm ? NVM_DEV_PCM : noises[ni].bits ? NVM_DEV_QUANT : NVM_DEV_GAUSS;
-                        d.bits = noises[ni].bits;
+                        nvm_device_set_noise(&d, &noises[ni]);
                         d.alpha = alphas[ai];
                         d.fault_rate = dx.faults[fi];
                         d.stuck_on = dx.stuck_on;

@@ -92,6 +92,11 @@ int nvm_cmd_info(const nvm_args *a, nvm_err *e)
         printf("%s: nvmsim model, %s (%s) on %dx%dx%d inputs, trained on %s with seed %llu (base %u), test "
                "accuracy %.4f\n", path, m.arch.name, m.arch.spec, m.arch.in_h, m.arch.in_w, m.arch.in_c, m.dataset,
                (unsigned long long)m.seed, m.base, m.test_acc);
+        if (m.recipe[0])
+            printf("  recipe: %s\n", m.recipe);
+        else   /* nvmsim wrote versions 1 and 2 before recipes existed, i.e. always with the default one */
+            printf("  recipe: not recorded (model file version %u; nvmsim wrote version %u files only with "
+                   "init=he train-noise=none)\n", m.version, m.version);
         print_arch(&m.arch);
         if (nvm_arg(a, "--device")) {   /* how a chip would hold it: the mapping and the models' constants */
             nvm_device d;

@@ -62,6 +62,14 @@ static void grid_fingerprint(const nvm_sweep_cfg *c, const nvm_session *s, const
              (unsigned long long)(m->params ? nvm_fnv1a(h0, m->params, m->arch.n_params * sizeof(float)) : 0));
     size_t len = strlen(out);
     snprintf(out + len, 1024 - len, "%s", tail);
+    if (!nvm_recipe_is_default(&t->recipe)) {   /* (the default adds nothing: older sweeps still resume) */
+        char recipe[NVM_RECIPE_LEN];
+        nvm_recipe_text(&t->recipe, recipe);
+        len = strlen(out);
+        snprintf(out + len, 1024 - len, " recipe=%s", recipe);
+        for (char *p = out + len + 1; *p; p++)
+            *p = *p == ' ' ? ',' : *p;   /* one space-free field */
+    }
     if (c->retrain_reads > 1) {   /* only when set, so that every other sweep keeps its fingerprint */
         len = strlen(out);
         snprintf(out + len, 1024 - len, " reads=%d", c->retrain_reads);
@@ -72,7 +80,7 @@ static void grid_fingerprint(const nvm_sweep_cfg *c, const nvm_session *s, const
  * rather than ignored. */
 static int check_model_flags(const nvm_args *a, const nvm_model *m, const char *path, nvm_err *e)
 {
-    static const char *FIXED[] = {"--arch", "--nfe", "--bases", "--epochs", "--lr"};
+    static const char *FIXED[] = {"--arch", "--nfe", "--bases", "--epochs", "--lr", "--init", "--train-noise"};
     const char *net = nvm_arg(a, "--net");
     if (net && strcmp(net, m->arch.name) != 0)
         return nvm_fail(e, NVM_EUSAGE, "%s holds a %s (%s), not a %s: drop --net or pick another model", path,
@@ -137,6 +145,12 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     if (!*out)
         snprintf(out, sizeof out, "%s.csv", cfg.net);
     cfg.train_only = nvm_arg(a, "--train-only") != NULL;
+    cfg.bases_from = nvm_arg(a, "--bases-from");
+    if (cfg.bases_from && (cfg.model || cfg.train_only)) {
+        rc = nvm_fail(e, NVM_EUSAGE, "--bases-from loads base networks: drop %s",
+                      cfg.model ? "--model (it is one base network already)" : "--train-only");
+        goto done;
+    }
     if (nvm_arg(a, "--shard") && (rc = nvm_parse_shard(nvm_arg(a, "--shard"), &cfg.shard_k, &cfg.shard_n, e)))
         goto done;
     if (cfg.train_only && (cfg.model || cfg.shard_n)) {
@@ -162,6 +176,7 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
         (rc = nvm_arg_seed(a, 1, &cfg.seed, e)) ||
         (rc = nvm_arg_yesno(a, "--degrade-biases", 1, &cfg.degrade_biases, e)) ||
         (rc = nvm_train_defaults(a, n.conv, &cfg.train, e)) ||
+        (rc = nvm_recipe_args(a, cfg.degrade_biases, &cfg.train.recipe, e)) ||
         (rc = nvm_arg_int(a, "--retrain-epochs", 5, 1, 65535, &cfg.retrain.epochs, e)) ||
         (rc = nvm_arg_double(a, "--retrain-lr", cfg.train.optim == NVM_ADAM ? 0.0005 : 0.02, 1e-9, 100,
                              &cfg.retrain.lr, e)))

@@ -21,11 +21,18 @@ int nvm_cmd_train(const nvm_args *a, nvm_err *e)
     nvm_net_choice n;
     nvm_train_opts o;
     nvm_model m = {0};
-    int nfe, rc;
+    int nfe, rc, biases;
     if ((rc = nvm_choose_net(a, &n, e)) || (rc = nvm_train_defaults(a, n.conv, &o, e)) ||
+        (rc = nvm_arg_yesno(a, "--degrade-biases", 1, &biases, e)) ||
+        (rc = nvm_recipe_args(a, biases, &o.recipe, e)) ||
         (rc = nvm_arg_int(a, "--nfe", 100, 1, 100000, &nfe, e)) || (rc = nvm_arg_seed(a, 1, &m.seed, e)) ||
         (rc = nvm_check_out("--out", out, e)))
         return rc;
+    if (nvm_arg(a, "--degrade-biases") && o.recipe.noise.model == NVM_TNOISE_NONE)
+        return nvm_fail(e, NVM_EUSAGE, "--degrade-biases: training degrades nothing without --train-noise; add "
+                        "--train-noise MODEL:LEVEL or drop it");
+    o.noise_seed = m.seed;   /* the train noise of base network 0, as a sweep's */
+    o.noise_base = 0;
     int side = n.cifar ? 32 : 28, w0 = nfe;   /* a bad spec fails now, not after the data is read */
     if ((rc = nvm_build_arch(&m.arch, &n, &w0, side, side, n.cifar ? 3 : 1, 10, e)))
         return rc;
@@ -41,12 +48,13 @@ int nvm_cmd_train(const nvm_args *a, nvm_err *e)
         rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
         goto done;
     }
-    fprintf(stderr, "training %s (%s, %zu parameters) on %d %s images: %d epochs, batch %d, %s lr %g\n",
+    nvm_recipe_text(&o.recipe, m.recipe);
+    fprintf(stderr, "training %s (%s, %zu parameters) on %d %s images: %d epochs, batch %d, %s lr %g, %s\n",
             n.net, m.arch.spec, m.arch.n_params, s.train.n, s.dataset, o.epochs, o.batch,
-            o.optim == NVM_ADAM ? "adam" : "sgd", o.lr);
+            o.optim == NVM_ADAM ? "adam" : "sgd", o.lr, m.recipe);
     double t0 = nvm_now();
     nvm_stream init = nvm_stream_make(m.seed, NVM_RNG_INIT, 0, (uint32_t)nfe);
-    nvm_arch_init(&m.arch, m.params, &init);
+    nvm_arch_init_with(&m.arch, m.params, &init, o.recipe.init);
     rc = nvm_train(&m.arch, m.params, 0, s.train.x, s.train.y, s.train.n, &o,
                    nvm_stream_make(m.seed, NVM_RNG_SHUFFLE, 0, 0), cx, print_epoch, &t0, e);
     if (rc == NVM_OK) {

@@ -9,7 +9,7 @@ void nvm_device_analog(const nvm_arch *a, const float *clean, const nvm_device *
                        nvm_analog *an)
 {
     memset(an, 0, sizeof *an);
-    an->read = nvm_stream_make(chip->seed, NVM_RNG_READ, chip->base, chip->chip << 8);
+    an->read = nvm_chip_stream(chip, NVM_RNG_READ, chip->chip << 8);
     for (int l = 0; l < a->n_layers; l++) {
         if (!nvm_device_is_analog(a, d, l))
             continue;

@@ -62,3 +62,13 @@ void nvm_device_calibrate(const nvm_arch *a, const float *clean, const float *x,
         }
     }
 }
+
+int nvm_device_any_converter(const int *adcs, int n_adc, const int *dacs, int n_dac)
+{
+    int any = 0;
+    for (int i = 0; i < n_adc; i++)
+        any |= adcs[i] > 0;
+    for (int i = 0; i < n_dac; i++)
+        any |= dacs[i] > 0;
+    return any;
+}

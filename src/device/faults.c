@@ -6,9 +6,9 @@ nvm_fault nvm_device_fault(const nvm_chip *chip, uint64_t device, double rate, d
     if (!(rate > 0))
         return NVM_FAULT_NONE;
     /* One u per device whatever the rate: raising the rate only adds devices to the faulty set. */
-    nvm_stream u = nvm_stream_make(chip->seed, NVM_RNG_FAULT, chip->base, chip->chip);
+    nvm_stream u = nvm_chip_stream(chip, NVM_RNG_FAULT, chip->chip);
     if (nvm_uniform(&u, device) >= rate)
         return NVM_FAULT_NONE;
-    nvm_stream v = nvm_stream_make(chip->seed, NVM_RNG_STUCK, chip->base, chip->chip);
+    nvm_stream v = nvm_chip_stream(chip, NVM_RNG_STUCK, chip->chip);
     return nvm_uniform(&v, device) < stuck_on ? NVM_FAULT_ON : NVM_FAULT_OFF;
 }

@@ -13,18 +13,18 @@ void nvm_device_defaults(nvm_device *d)
 
 int nvm_device_parse_model(const char *s, nvm_device *d, nvm_err *e)
 {
-    if (strcmp(s, "pcm") == 0) {
-        d->model = NVM_DEV_PCM;
-        d->bits = 0;
-        return NVM_OK;
-    }
-    nvm_noise n;   /* gauss and quant:B are read as they always were */
-    int rc = nvm_noise_parse(s, &n, NULL);
-    if (rc != NVM_OK)
-        return nvm_fail(e, NVM_EUSAGE, "--noise %s: expected gauss, quant:B with B = 1..8 bits, or pcm", s);
-    d->model = n.bits ? NVM_DEV_QUANT : NVM_DEV_GAUSS;
-    d->bits = n.bits;
-    return NVM_OK;
+    nvm_noise n;
+    int rc = nvm_noise_parse(s, &n, e);
+    if (rc == NVM_OK)
+        nvm_device_set_noise(d, &n);
+    return rc;
+}
+
+void nvm_device_set_noise(nvm_device *d, const nvm_noise *n)
+{
+    d->model = n->pcm ? NVM_DEV_PCM : n->bits ? NVM_DEV_QUANT : NVM_DEV_GAUSS;
+    d->bits = n->pcm ? 0 : n->bits;
+    d->quant_clip = d->model == NVM_DEV_QUANT && n->clip;
 }
 
 void nvm_device_model_name(const nvm_device *d, char out[16])
@@ -33,7 +33,7 @@ void nvm_device_model_name(const nvm_device *d, char out[16])
         strcpy(out, "pcm");
         return;
     }
-    nvm_noise n = {d->model == NVM_DEV_QUANT ? d->bits : 0, 0};
+    nvm_noise n = {.bits = d->model == NVM_DEV_QUANT ? d->bits : 0, .clip = d->quant_clip};
     nvm_noise_name(&n, out);
 }
 

@@ -13,10 +13,21 @@ static double clip(double x, double lo, double hi)
 
 nvm_pcm_xi nvm_pcm_draw(const nvm_chip *chip, uint64_t device)
 {
-    nvm_stream p = nvm_stream_make(chip->seed, NVM_RNG_PCM_PROG, chip->base, chip->chip);
-    nvm_stream d = nvm_stream_make(chip->seed, NVM_RNG_PCM_DRIFT, chip->base, chip->chip);
-    nvm_stream f = nvm_stream_make(chip->seed, NVM_RNG_PCM_1F, chip->base, chip->chip);
+    nvm_stream p = nvm_chip_stream(chip, NVM_RNG_PCM_PROG, chip->chip);
+    nvm_stream d = nvm_chip_stream(chip, NVM_RNG_PCM_DRIFT, chip->chip);
+    nvm_stream f = nvm_chip_stream(chip, NVM_RNG_PCM_1F, chip->chip);
     nvm_pcm_xi xi = {nvm_normal(&p, device), nvm_normal(&d, device), nvm_normal(&f, device)};
+    return xi;
+}
+
+nvm_pcm_xi nvm_pcm_draw_at(const nvm_chip *chip, uint64_t device, double t)
+{
+    if (t > 0)
+        return nvm_pcm_draw(chip, device);
+    /* At t = 0 the drift factor ((t + t₀)/t₀)^(-ν) is exactly 1 whatever ν, so ξ_ν is not drawn. */
+    nvm_stream p = nvm_chip_stream(chip, NVM_RNG_PCM_PROG, chip->chip);
+    nvm_stream f = nvm_chip_stream(chip, NVM_RNG_PCM_1F, chip->chip);
+    nvm_pcm_xi xi = {nvm_normal(&p, device), 0.0, nvm_normal(&f, device)};
     return xi;
 }
 

@@ -1,8 +1,24 @@
-/* Model file format v2 (all integers little-endian):
- *   "NVMSIMMD" | u32 version | char net[16] | char dataset[16] | u64 seed | u32 base | f64 test_acc
- *   | u64 provenance (v2 only) | u32 in_h | u32 in_w | u32 in_c | u32 classes | u32 fe_layers
- *   | char spec[128] (see nvm_arch_parse) | u64 n_params | f32 params[n_params] | u32 crc32(all preceding
- *   bytes). Version 1 (no provenance field) is still read, with provenance 0. */
+/* Model file format v3 (all integers little-endian, no padding; offsets in bytes):
+ *      0  char magic[8] = "NVMSIMMD"
+ *      8  u32 version = 3
+ *     12  char net[16]          network name, NUL-padded ("mlp2", "mlp3", "cnn", "custom", ...)
+ *     28  char dataset[16]      data set name, NUL-padded
+ *     44  u64 seed
+ *     52  u32 base              base-network index
+ *     56  f64 test_acc          IEEE-754 binary64
+ *     64  u64 provenance        nvm_train_provenance (0: unknown)
+ *     72  char recipe[64]       printable ASCII, NUL-padded (at most 63 characters, every byte after the
+ *                               first NUL is NUL): how the network was trained, e.g.
+ *                               "init=he train-noise=none" or
+ *                               "init=torch train-noise=gauss:0.3 biases=yes"; "" = not recorded
+ *    136  u32 in_h | u32 in_w | u32 in_c | u32 classes | u32 fe_layers
+ *    156  char spec[128]        layer spec (see nvm_arch_parse), NUL-padded
+ *    284  u64 n_params
+ *    292  f32 params[n_params]  the parameter block in the layout of nvm_arch (IEEE-754 binary32)
+ *         u32 crc32             CRC-32 (zlib's) of every preceding byte
+ * Version 2 is the same without the recipe field (in_h at offset 72, params at 228); version 1 also
+ * lacks the provenance field (in_h at 64, params at 220). Both are still read, with recipe "" (and
+ * version 1 with provenance 0). */
 #define _POSIX_C_SOURCE 200809L
 #include "nvmsim/model.h"
 
@@ -70,7 +86,7 @@ int nvm_model_save(const char *path, const nvm_model *m, nvm_err *e)
 {
     const nvm_arch *a = &m->arch;
     wbuf b = {0};
-    b.cap = 256 + NVM_MAX_SPEC + 4 * a->n_params;
+    b.cap = 256 + NVM_RECIPE_LEN + NVM_MAX_SPEC + 4 * a->n_params;
     if (!(b.p = malloc(b.cap)))
         return nvm_fail(e, NVM_ERUNTIME, "%s: out of memory", path);
     char name[16] = {0}, dataset[16] = {0}, spec[NVM_MAX_SPEC] = {0};
@@ -87,6 +103,9 @@ int nvm_model_save(const char *path, const nvm_model *m, nvm_err *e)
     put_u32(&b, m->base);
     put_u64(&b, acc_bits);
     put_u64(&b, m->provenance);
+    char recipe[NVM_RECIPE_LEN] = {0};
+    snprintf(recipe, sizeof recipe, "%s", m->recipe);
+    put(&b, recipe, NVM_RECIPE_LEN);
     put_u32(&b, (uint32_t)a->in_h);
     put_u32(&b, (uint32_t)a->in_w);
     put_u32(&b, (uint32_t)a->in_c);
@@ -139,16 +158,16 @@ static int take_u64(rbuf *b, uint64_t *v)
 
 static int parse_model(const char *path, rbuf *b, nvm_model *m, nvm_err *e)
 {
-    char magic[8], name[17] = {0}, dataset[17] = {0}, spec[NVM_MAX_SPEC + 1] = {0};
+    char magic[8], name[17] = {0}, dataset[17] = {0}, spec[NVM_MAX_SPEC + 1] = {0}, recipe[NVM_RECIPE_LEN] = {0};
     uint32_t version = 0, in_h, in_w, in_c, classes, fe_layers;
     uint64_t acc_bits, n_params;
     if (b->n < 16 || (take(b, magic, 8), memcmp(magic, NVM_MODEL_MAGIC, 8) != 0))
         return nvm_fail(e, NVM_EDATA, "%s: not an nvmsim model file (expected magic %s)", path,
                         NVM_MODEL_MAGIC);
     take_u32(b, &version);
-    if (version != NVM_MODEL_VERSION && version != 1)
+    if (version < 1 || version > NVM_MODEL_VERSION)
         return nvm_fail(e, NVM_EDATA,
-                        "%s: model file version %u, this nvmsim reads version %u (%s)", path, version,
+                        "%s: model file version %u, this nvmsim reads versions 1 to %u (%s)", path, version,
                         NVM_MODEL_VERSION, version > NVM_MODEL_VERSION ? "upgrade nvmsim" : "retrain");
     /* The checksum is checked before anything else is trusted: corrupt files fail here, clearly. */
     uint32_t crc_stored = (uint32_t)b->p[b->n - 4] | (uint32_t)b->p[b->n - 3] << 8 |
@@ -158,11 +177,19 @@ static int parse_model(const char *path, rbuf *b, nvm_model *m, nvm_err *e)
     b->n -= 4;
     if (!take(b, name, 16) || !take(b, dataset, 16) || !take_u64(b, &m->seed) ||
         !take_u32(b, &m->base) || !take_u64(b, &acc_bits) ||
-        (version >= 2 && !take_u64(b, &m->provenance)) || !take_u32(b, &in_h) ||
+        (version >= 2 && !take_u64(b, &m->provenance)) ||
+        (version >= 3 && !take(b, recipe, NVM_RECIPE_LEN)) || !take_u32(b, &in_h) ||
         !take_u32(b, &in_w) || !take_u32(b, &in_c) || !take_u32(b, &classes) ||
         !take_u32(b, &fe_layers) || !take(b, spec, NVM_MAX_SPEC))
         return nvm_fail(e, NVM_EDATA, "%s: truncated header", path);
     nvm_err sub;
+    size_t rlen = strnlen(recipe, NVM_RECIPE_LEN);
+    int text = rlen < NVM_RECIPE_LEN;
+    for (size_t i = 0; i < NVM_RECIPE_LEN; i++)
+        text &= i < rlen ? recipe[i] >= 0x20 && recipe[i] < 0x7f : recipe[i] == 0;
+    if (!text)
+        return nvm_fail(e, NVM_EDATA, "%s: recipe field is not NUL-padded printable text of at most %d characters",
+                        path, NVM_RECIPE_LEN - 1);
     if (nvm_check_name("net", name, &sub) != NVM_OK)
         return nvm_fail(e, NVM_EDATA, "%s: network name '%.16s' is not 1-15 of [A-Za-z0-9._-]", path, name);
     if (in_h > 4096 || in_w > 4096 || in_c > 100000 || classes > 100000 ||
@@ -188,6 +215,8 @@ static int parse_model(const char *path, rbuf *b, nvm_model *m, nvm_err *e)
     }
     memcpy(&m->test_acc, &acc_bits, 8);
     snprintf(m->dataset, sizeof m->dataset, "%.15s", dataset);
+    memcpy(m->recipe, recipe, NVM_RECIPE_LEN);
+    m->version = version;
     return NVM_OK;
 }
 

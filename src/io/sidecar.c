@@ -64,17 +64,31 @@ static void json_doubles(sbuf *b, const double *v, int n)
     out(b, "]");
 }
 
+static void json_strs(sbuf *b, const char *const *v, int n)
+{
+    out(b, "[");
+    for (int i = 0; i < n; i++) {
+        out(b, "%s", i ? ", " : "");
+        json_str(b, v[i]);
+    }
+    out(b, "]");
+}
+
+static void json_ints(sbuf *b, const int *v, int n)
+{
+    out(b, "[");
+    for (int i = 0; i < n; i++)
+        out(b, "%s%d", i ? ", " : "", v[i]);
+    out(b, "]");
+}
+
 int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_sweep_stats *st,
                       const nvm_run_info *run, nvm_err *e)
 {
     sbuf b = {0};
     out(&b, "{\n  \"nvmsim_version\": \"%s\",\n  \"command\": ", NVMSIM_VERSION);
-    out(&b, "[");
-    for (int i = 0; i < run->argc; i++) {
-        out(&b, "%s", i ? ", " : "");
-        json_str(&b, run->argv[i]);
-    }
-    out(&b, "],\n  \"status\": \"%s\",\n  \"grid\": ", run->status);
+    json_strs(&b, (const char *const *)run->argv, run->argc);
+    out(&b, ",\n  \"status\": \"%s\",\n  \"grid\": ", run->status);
     json_str(&b, run->grid);
     out(&b, ",\n");
     out(&b, "  \"net\": \"%s\",\n  \"dataset\": \"%s\",\n", cfg->net, cfg->dataset);
@@ -88,8 +102,21 @@ int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_swee
             run->files[i].sha256);
     }
     out(&b, "\n  ],\n");
-    out(&b, "  \"train\": {\"epochs\": %d, \"batch\": %d, \"lr\": %g, \"momentum\": %g},\n",
+    out(&b, "  \"train\": {\"epochs\": %d, \"batch\": %d, \"lr\": %g, \"momentum\": %g, ",
         cfg->train.epochs, cfg->train.batch, cfg->train.lr, cfg->train.momentum);
+    if (cfg->model) {   /* the given model's recipe, as its file records it */
+        out(&b, "\"recipe\": ");
+        json_str(&b, cfg->model->recipe[0] ? cfg->model->recipe : "unknown (model file before version 3)");
+    } else {
+        char recipe[NVM_RECIPE_LEN], noise[32];
+        nvm_recipe_text(&cfg->train.recipe, recipe);
+        nvm_train_noise_name(&cfg->train.recipe.noise, noise);
+        out(&b, "\"init\": \"%s\", \"train_noise\": \"%s\", \"train_noise_biases\": %s, \"recipe\": ",
+            nvm_init_name(cfg->train.recipe.init), noise,
+            cfg->train.recipe.noise.model != NVM_TNOISE_NONE && cfg->train.recipe.noise.biases ? "true" : "false");
+        json_str(&b, recipe);
+    }
+    out(&b, "},\n");
     out(&b, "  \"retrain\": {\"detector\": \"%s\", \"epochs\": %d, \"batch\": %d, \"lr\": %g, "
             "\"momentum\": %g, \"reads\": %d},\n",
         cfg->detector_new ? "new" : cfg->progressive ? "progressive" : "last", cfg->retrain.epochs,
@@ -114,13 +141,11 @@ int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_swee
     json_doubles(&b, cfg->faults, cfg->n_faults);
     out(&b, ", \"stuck_on\": %.17g, \"read\": ", cfg->stuck_on);
     json_doubles(&b, cfg->reads, cfg->n_read);
-    out(&b, ", \"adc_bits\": [");
-    for (int i = 0; i < cfg->n_adc; i++)
-        out(&b, "%s%d", i ? ", " : "", cfg->adcs[i]);
-    out(&b, "], \"dac_bits\": [");
-    for (int i = 0; i < cfg->n_dac; i++)
-        out(&b, "%s%d", i ? ", " : "", cfg->dacs[i]);
-    out(&b, "], \"drift_comp\": [");
+    out(&b, ", \"adc_bits\": ");
+    json_ints(&b, cfg->adcs, cfg->n_adc);
+    out(&b, ", \"dac_bits\": ");
+    json_ints(&b, cfg->dacs, cfg->n_dac);
+    out(&b, ", \"drift_comp\": [");
     for (int i = 0; i < cfg->n_comp; i++)
         out(&b, "%s\"%s\"", i ? ", " : "", cfg->comps[i] ? "global" : "none");
     out(&b, "], \"analog\": \"%s\", \"calibration_samples\": %d,\n    \"constants\": {", cfg->analog_all ? "all" : "fe",
@@ -190,19 +215,13 @@ int nvm_sidecar_write_merged(const char *path, int argc, char **argv, const char
                              double train, double cell, double retrain, const char *shard0, nvm_err *e)
 {
     sbuf b = {0};
-    out(&b, "{\n  \"nvmsim_version\": \"%s\",\n  \"command\": [", NVMSIM_VERSION);
-    for (int i = 0; i < argc; i++) {
-        out(&b, "%s", i ? ", " : "");
-        json_str(&b, argv[i]);
-    }
-    out(&b, "],\n  \"status\": \"complete\",\n  \"grid\": ");
+    out(&b, "{\n  \"nvmsim_version\": \"%s\",\n  \"command\": ", NVMSIM_VERSION);
+    json_strs(&b, (const char *const *)argv, argc);
+    out(&b, ",\n  \"status\": \"complete\",\n  \"grid\": ");
     json_str(&b, grid);
-    out(&b, ",\n  \"merged_from\": [");
-    for (int i = 0; i < n; i++) {
-        out(&b, "%s", i ? ", " : "");
-        json_str(&b, shards[i]);
-    }
-    out(&b, "],\n  \"rows\": %ld,\n  \"cells\": %ld,\n", rows, cells);
+    out(&b, ",\n  \"merged_from\": ");
+    json_strs(&b, shards, n);
+    out(&b, ",\n  \"rows\": %ld,\n  \"cells\": %ld,\n", rows, cells);
     out(&b, "  \"train_seconds\": %.3f,\n  \"cell_seconds\": %.3f,\n  \"retrain_seconds\": %.3f,\n", train, cell,
         retrain);
     out(&b, "  \"retrain_seconds_per_cell\": %.4f,\n  \"wall_seconds\": %.3f,\n", cells > 0 ? retrain / (double)cells : 0.0,

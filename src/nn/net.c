@@ -250,7 +250,17 @@ void nvm_layer_describe(const nvm_layer *L, char *buf, size_t n)
         snprintf(buf, n, "dense %d%s", L->out_c, ACT[L->act]);
 }
 
+const char *nvm_init_name(nvm_init init)
+{
+    return init == NVM_INIT_TORCH ? "torch" : "he";
+}
+
 void nvm_arch_init(const nvm_arch *a, float *params, const nvm_stream *s)
+{
+    nvm_arch_init_with(a, params, s, NVM_INIT_HE);
+}
+
+void nvm_arch_init_with(const nvm_arch *a, float *params, const nvm_stream *s, nvm_init init)
 {
     for (int l = 0; l < a->n_layers; l++) {
         const nvm_layer *L = &a->layers[l];
@@ -258,6 +268,14 @@ void nvm_arch_init(const nvm_arch *a, float *params, const nvm_stream *s)
             continue;
         size_t fan_in = L->kind == NVM_CONV ? (size_t)L->k * L->k * L->in_c : (size_t)L->n_in;
         size_t nw = fan_in * (size_t)L->out_c;
+        if (init == NVM_INIT_TORCH) {   /* kaiming_uniform(a = √5) = U(±1/√fan_in); the bias's bound is the same */
+            double limit = 1.0 / sqrt((double)fan_in);
+            for (size_t i = 0; i < nw; i++)
+                params[L->w_off + i] = (float)((2.0 * nvm_uniform(s, L->w_off + i) - 1.0) * limit);
+            for (size_t j = 0; j < (size_t)L->out_c; j++)
+                params[L->b_off + j] = (float)((2.0 * nvm_uniform(s, L->b_off + j) - 1.0) * limit);
+            continue;
+        }
         double limit = L->act == NVM_ACT_RELU ? sqrt(6.0 / fan_in) : sqrt(6.0 / (fan_in + L->out_c));
         for (size_t i = 0; i < nw; i++)
             params[L->w_off + i] = (float)((2.0 * nvm_uniform(s, L->w_off + i) - 1.0) * limit);

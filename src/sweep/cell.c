@@ -178,12 +178,15 @@ static int retrain(const nvm_cell_ctx *c, uint32_t chip, nvm_cell_scratch *s, nv
     const nvm_arch *a = c->a;
     const int rows = reads_of(c) * c->train->n;
     const uint8_t *y = s->ylab ? s->ylab : c->train->y;
-    /* Same shuffles for every condition of a chip: common random numbers. */
+    /* Same shuffles for every condition of a chip: common random numbers. The paper's retraining is
+     * digital: never with train noise, whatever the options say. */
     nvm_stream shuffle = nvm_chip_shuffle(c->seed, c->base, chip);
+    nvm_train_opts ro = *c->retrain;
+    ro.recipe.noise.model = NVM_TNOISE_NONE;
     if (!c->detector_new) {
         if (!c->progressive)
             memcpy(s->rclean, c->clean, a->n_params * sizeof(float));
-        return nvm_train(a, s->rclean, a->fe_layers, s->ftrain, y, rows, c->retrain, shuffle, s->cx, NULL, NULL, e);
+        return nvm_train(a, s->rclean, a->fe_layers, s->ftrain, y, rows, &ro, shuffle, s->cx, NULL, NULL, e);
     }
     for (int k = 0; k < c->n_nd; k++) {
         nvm_arch d;
@@ -193,7 +196,7 @@ static int retrain(const nvm_cell_ctx *c, uint32_t chip, nvm_cell_scratch *s, nv
         float *det = s->det + (size_t)k * s->det_params;
         nvm_stream init = nvm_stream_make(c->seed, NVM_RNG_DET_INIT, c->base, chip);
         nvm_arch_init(&d, det, &init);
-        if ((rc = nvm_train(&d, det, 0, s->ftrain, y, rows, c->retrain, shuffle, s->cx, NULL, NULL, e)) != NVM_OK)
+        if ((rc = nvm_train(&d, det, 0, s->ftrain, y, rows, &ro, shuffle, s->cx, NULL, NULL, e)) != NVM_OK)
             return rc;
     }
     return NVM_OK;
@@ -212,6 +215,8 @@ static int progressive_steps(const nvm_cell_ctx *c, const nvm_device *d, const n
     nvm_prog_step steps[NVM_MAX_LAYERS];
     const int n_steps = nvm_prog_steps(a, steps), rows = reads_of(c) * c->train->n;
     const uint8_t *y = s->ylab ? s->ylab : c->train->y;
+    nvm_train_opts ro = *c->retrain;   /* digital retraining, as in retrain() */
+    ro.recipe.noise.model = NVM_TNOISE_NONE;
     nvm_device dl = *d;
     dl.analog_all = 0;   /* the layers after the programmed ones stay digital until their step */
     memcpy(s->rclean, c->clean, a->n_params * sizeof(float));
@@ -224,7 +229,7 @@ static int progressive_steps(const nvm_cell_ctx *c, const nvm_device *d, const n
         nvm_device_analog(&v, s->rclean, &dl, chip, c->cal, NULL, &an);
         an.pass = nvm_cell_pass_step(i);
         read_train(c, s->chip, steps[i].next, &an, d->read_sigma > 0, s);
-        if ((rc = nvm_train(a, s->rclean, steps[i].next, s->ftrain, y, rows, c->retrain,
+        if ((rc = nvm_train(a, s->rclean, steps[i].next, s->ftrain, y, rows, &ro,
                             nvm_chip_shuffle(c->seed, c->base, chip_ix), s->cx, NULL, NULL, e)) != NVM_OK)
             return rc;
     }
@@ -273,7 +278,7 @@ int nvm_cell_run(const nvm_cell_ctx *c, nvm_device d, uint32_t chip_ix, nvm_cell
     const nvm_arch *a = c->a;
     const int fe = a->fe_layers;
     const nvm_dataset *test = c->test;
-    const nvm_chip chip = {c->seed, c->base, chip_ix, c->degrade_biases};
+    const nvm_chip chip = {c->seed, c->base, chip_ix, c->degrade_biases, 0};
     /* What the retrained network is programmed from: the clean block, or the progressive one. */
     const float *target = c->progressive ? s->rclean : c->clean;
     nvm_analog an;

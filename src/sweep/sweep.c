@@ -90,8 +90,7 @@ void nvm_sweep_device(const nvm_sweep_cfg *cfg, int ni, int ai, int fi, int ri, 
 {
     nvm_device_defaults(d);
     const nvm_noise *nz = &cfg->noises[ni];
-    d->model = nz->pcm ? NVM_DEV_PCM : nz->bits ? NVM_DEV_QUANT : NVM_DEV_GAUSS;
-    d->bits = nz->bits;
+    nvm_device_set_noise(d, nz);
     d->alpha = cfg->alphas[ai];
     d->fault_rate = cfg->faults[fi];
     d->stuck_on = cfg->stuck_on;
@@ -260,6 +259,47 @@ void nvm_base_path(const char *out, int nfe, int base, char path[4200])
     snprintf(path, 4200, "%s.n%d.b%d.nvm", out, nfe, base);
 }
 
+/* The base network kept at path into params, if it has provenance prov and a's layers; else an error
+ * naming the file and the fix. */
+static int load_base(const char *path, const nvm_arch *a, uint64_t prov, float *params, nvm_err *e)
+{
+    nvm_model m = {0};
+    int rc = nvm_model_load(path, &m, e);
+    if (rc == NVM_OK && (strcmp(m.arch.spec, a->spec) != 0 || m.arch.n_params != a->n_params))
+        rc = nvm_fail(e, NVM_EUSAGE, "%s: --bases-from holds a %s, this sweep needs a %s: give the CSV of a "
+                      "sweep of this network", path, m.arch.spec, a->spec);
+    else if (rc == NVM_OK && m.provenance != prov)
+        rc = nvm_fail(e, NVM_EUSAGE, "%s: --bases-from: trained with other training flags or data (seed, "
+                      "epochs, optimiser, recipe, ...): use that sweep's training flags, or drop --bases-from",
+                      path);
+    if (rc == NVM_OK && params)
+        memcpy(params, m.params, a->n_params * sizeof(float));
+    nvm_model_free(&m);
+    return rc;
+}
+
+/* With --bases-from, every base network the grid needs must be there and match, before any work. */
+static int check_bases_from(const nvm_sweep_cfg *cfg, const nvm_dataset *train, nvm_err *e)
+{
+    for (int fi = 0; cfg->bases_from && fi < cfg->n_nfe; fi++) {
+        nvm_arch a;
+        int rc = nvm_arch_named(&a, cfg->net, cfg->spec, cfg->nfe[fi], train->h, train->w, train->c,
+                                train->classes, e);
+        for (int b = 0; b < cfg->bases && rc == NVM_OK; b++) {
+            char path[4200];
+            nvm_base_path(cfg->bases_from, cfg->nfe[fi], b, path);
+            if (access(path, F_OK) != 0)
+                return nvm_fail(e, NVM_EUSAGE, "%s: no such base network (--bases-from %s): run that sweep (or "
+                                "its --train-only) with these --nfe/--bases first", path, cfg->bases_from);
+            rc = load_base(path, &a, nvm_train_provenance(&a, &cfg->train, cfg->seed, (uint32_t)b,
+                                                              (uint32_t)cfg->nfe[fi], cfg->data_hash), NULL, e);
+        }
+        if (rc != NVM_OK)
+            return rc;
+    }
+    return NVM_OK;
+}
+
 /* Base network `base` of width nfe into params: cfg->model's, else the one saved beside the output by an
  * earlier run with the same provenance, else trained now (and saved there, so --resume and shards never
  * train it again). */
@@ -273,10 +313,12 @@ static int make_base(const nvm_sweep_cfg *cfg, const nvm_arch *a, float *params,
     }
     nvm_model m = {0};
     char path[4200];
-    nvm_base_path(cfg->out, nfe, base, path);
+    nvm_base_path(cfg->bases_from ? cfg->bases_from : cfg->out, nfe, base, path);
     uint64_t prov = nvm_train_provenance(a, &cfg->train, cfg->seed, (uint32_t)base, (uint32_t)nfe,
                                          cfg->data_hash);
     nvm_err ignored;
+    if (cfg->bases_from)   /* checked by check_bases_from before any work */
+        return load_base(path, a, prov, params, e);
     if (access(path, F_OK) == 0 && nvm_model_load(path, &m, &ignored) == NVM_OK) {
         int same = m.provenance == prov && strcmp(m.arch.spec, a->spec) == 0 && m.arch.n_params == a->n_params;
         if (same)
@@ -286,9 +328,12 @@ static int make_base(const nvm_sweep_cfg *cfg, const nvm_arch *a, float *params,
             return NVM_OK;
     }
     nvm_stream init = nvm_stream_make(cfg->seed, NVM_RNG_INIT, (uint32_t)base, (uint32_t)nfe);
-    nvm_arch_init(a, params, &init);
+    nvm_arch_init_with(a, params, &init, cfg->train.recipe.init);
     train_note note = {cfg->net, nfe, base, cfg->progress};
-    int rc = nvm_train(a, params, 0, train->x, train->y, train->n, &cfg->train,
+    nvm_train_opts o = cfg->train;   /* train noise of this base network: keyed by (seed, base, mini-batch) */
+    o.noise_seed = cfg->seed;
+    o.noise_base = (uint32_t)base;
+    int rc = nvm_train(a, params, 0, train->x, train->y, train->n, &o,
                        nvm_stream_make(cfg->seed, NVM_RNG_SHUFFLE, (uint32_t)base, 0), cx, on_epoch,
                        &note, e);
     if (cfg->progress)
@@ -306,6 +351,7 @@ static int save_base(const nvm_sweep_cfg *cfg, const nvm_arch *a, float *params,
     nvm_model m = {.arch = *a, .params = params, .seed = cfg->seed, .base = (uint32_t)base, .test_acc = acc};
     m.provenance = nvm_train_provenance(a, &cfg->train, cfg->seed, (uint32_t)base, (uint32_t)nfe, cfg->data_hash);
     snprintf(m.dataset, sizeof m.dataset, "%.15s", cfg->dataset);
+    nvm_recipe_text(&cfg->train.recipe, m.recipe);
     char path[4200];
     nvm_base_path(cfg->out, nfe, base, path);
     return nvm_model_save(path, &m, e);
@@ -341,16 +387,14 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
     nvm_progress prog;
     long cells_done = 0, kept_rows = 0;
     char *kept = NULL;
-    int rc = NVM_OK, converters = 0;
-    for (int i = 0; i < cfg->n_adc; i++)
-        converters |= cfg->adcs[i] > 0;
-    for (int i = 0; i < cfg->n_dac; i++)
-        converters |= cfg->dacs[i] > 0;
+    int rc = NVM_OK, converters = nvm_device_any_converter(cfg->adcs, cfg->n_adc, cfg->dacs, cfg->n_dac);
     if (!stats->acc_clean || !stats->acc_degraded || !stats->acc_retrained || !g.workers ||
         !g.acc_deg || !g.acc_ret || !g.done || !cx) {
         rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
         goto out;
     }
+    if ((rc = check_bases_from(cfg, train, e)) != NVM_OK)
+        goto out;
     char header[256];
     snprintf(header, sizeof header, "%s%s", cfg->shard_n > 0 ? NVM_SHARD_COLUMNS : "", CSV_HEADER);
     if (cfg->resume && !cfg->train_only) {
@@ -500,7 +544,7 @@ void nvm_sweep_summary(const nvm_sweep_cfg *cfg, const nvm_sweep_stats *s, FILE 
                 cfg->net, cfg->dataset, cfg->nfe[fi], 100 * clean, cfg->bases, cfg->bases > 1 ? "s" : "",
                 cfg->bases * cfg->runs, cfg->bases * cfg->runs > 1 ? "s" : "",
                 cfg->analog_all ? "; every layer analog" : "");
-        fprintf(f, "  %-8s %-6s", "noise", "alpha");
+        fprintf(f, "  %-10s %-6s", "noise", "alpha");
         if (show_f)
             fprintf(f, " %-7s", "faults");
         if (show_r)
@@ -540,7 +584,7 @@ void nvm_sweep_summary(const nvm_sweep_cfg *cfg, const nvm_sweep_stats *s, FILE 
             char noise[16], v[32];
             nvm_noise_name(&cfg->noises[ni], noise);
             nvm_format_double(cfg->alphas[ai], v);
-            fprintf(f, "  %-8s %-6s", noise, v);
+            fprintf(f, "  %-10s %-6s", noise, v);
             if (show_f)
                 nvm_format_double(cfg->faults[fa], v), fprintf(f, " %-7s", v);
             if (show_r)

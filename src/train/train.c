@@ -51,15 +51,30 @@ int nvm_train(const nvm_arch *a, float *params, int first, const float *x, const
 {
     const int L = a->n_layers, in = a->layers[first].n_in, C = a->classes;
     const size_t lo = nvm_arch_param_offset(a, first), np = a->n_params - lo;   /* the trained slice */
-    nvm_work w;
+    nvm_work w = {0};
     /* Optimiser state has its own blocks, in the parameter layout: SGD velocity, or Adam's moments. */
     float *grads = nvm_alloc_floats(a->n_params), *vel = nvm_alloc_floats(a->n_params);
     float *sq = o->optim == NVM_ADAM ? nvm_alloc_floats(a->n_params) : NULL;
     int *perm = nvm_alloc((size_t)n, sizeof *perm);
     uint8_t *yb = nvm_alloc((size_t)o->batch, 1);
+    /* Train noise: every mini-batch runs forward and backward on its own noisy copy of the block (one
+     * buffer for the whole run); the gradients update the clean parameters (straight-through). */
+    const nvm_train_noise *tn = &o->recipe.noise;
+    const int noisy = tn->model != NVM_TNOISE_NONE && first < a->fe_layers;
+    float *noisy_params = noisy ? nvm_alloc_floats(a->n_params) : NULL;
+    const float *run = noisy ? noisy_params : params;   /* what the passes compute with */
+    const uint64_t batches = n > 0 ? ((uint64_t)n + (uint64_t)o->batch - 1) / (uint64_t)o->batch : 0;
     int rc = NVM_OK;
     long step = 0;
-    if (nvm_work_init(&w, a, o->batch) || !grads || !vel || !perm || !yb || (o->optim == NVM_ADAM && !sq)) {
+    uint32_t minibatch = 0;   /* counts every mini-batch of the run: the train noise's key */
+    if (noisy && (uint64_t)o->epochs * batches > (uint64_t)UINT32_MAX + 1) {
+        rc = nvm_fail(e, NVM_EUSAGE, "--train-noise: %llu mini-batches (%d epochs of %llu), at most 2^32 are "
+                      "keyed; raise --batch or lower --epochs", (unsigned long long)o->epochs * batches, o->epochs,
+                      (unsigned long long)batches);
+        goto done;
+    }
+    if (nvm_work_init(&w, a, o->batch) || !grads || !vel || !perm || !yb || (o->optim == NVM_ADAM && !sq) ||
+        (noisy && !noisy_params)) {
         rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for training (%d samples, batch %d)", n, o->batch);
         goto done;
     }
@@ -76,11 +91,13 @@ int nvm_train(const nvm_arch *a, float *params, int first, const float *x, const
                        (size_t)in * sizeof(float));
                 yb[i] = y[perm[start + i]];
             }
-            nvm_forward(a, params, &w, w.act[first], first, L, B, cx);
+            if (noisy)
+                nvm_train_noise_apply(a, params, noisy_params, tn, o->noise_seed, o->noise_base, minibatch++, cx);
+            nvm_forward(a, run, &w, w.act[first], first, L, B, cx);
             loss_sum += nvm_softmax_xent(w.act[L], yb, B, C, w.grad[L]) * B;
             /* Gradient and velocity blocks share the parameter layout; only the trained slice is used. */
             memset(grads + lo, 0, np * sizeof(float));
-            nvm_backward(a, params, grads, &w, w.act[first], first, L, B, cx);
+            nvm_backward(a, run, grads, &w, w.act[first], first, L, B, cx);
             if (o->optim == NVM_ADAM) {
                 step++;
                 const float c1 = (float)(1 - pow(0.9, (double)step)), c2 = (float)(1 - pow(0.999, (double)step));
@@ -109,6 +126,7 @@ done:
     free(sq);
     free(perm);
     free(yb);
+    free(noisy_params);
     return rc;
 }
 
@@ -180,5 +198,10 @@ uint64_t nvm_train_provenance(const nvm_arch *a, const nvm_train_opts *o, uint64
     uint64_t ids[] = {seed, base, init_sub, data};
     h = nvm_fnv1a(h, ints, sizeof ints);
     h = nvm_fnv1a(h, reals, sizeof reals);
-    return nvm_fnv1a(h, ids, sizeof ids);
+    h = nvm_fnv1a(h, ids, sizeof ids);
+    if (nvm_recipe_is_default(&o->recipe))   /* as before recipes existed: kept networks stay valid */
+        return h;
+    char text[NVM_RECIPE_LEN];
+    nvm_recipe_text(&o->recipe, text);
+    return nvm_fnv1a(h, text, strlen(text) + 1);
 }

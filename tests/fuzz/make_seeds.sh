@@ -58,6 +58,14 @@ for m in cnn cnn2 mlp2 mlp3; do
     cp "$T/$m.nvm" "$C/model/$m.nvm"
     head -c $(($(wc -c <"$T/$m.nvm") - 4)) "$T/$m.nvm" >"$C/model/$m-nocrc"
 done
+# ... and as the version-2 files nvmsim wrote before recipes (the same without the recipe field, bytes
+# 72..135), which are still read; the CRC-32 from gzip's trailer.
+for m in mlp2 mlp3; do
+    n=$(wc -c <"$T/$m.nvm")
+    { printf 'NVMSIMMD\002\000\000\000'; tail -c +13 "$T/$m.nvm" | head -c 60; tail -c +137 "$T/$m.nvm" | head -c $((n - 140)); } \
+        >"$C/model/$m-v2.nvm"
+    gzip -c -n "$C/model/$m-v2.nvm" | tail -c 8 | head -c 4 >>"$C/model/$m-v2.nvm"
+done
 
 # arch: mode byte (0 MNIST, 1 CIFAR-10, 2 small shape from bytes 1-4, 3 any shape), 8 shape bytes, spec.
 a() { { printf "$1"; printf '%s' "$2"; } >"$C/arch/$3"; }
@@ -86,6 +94,10 @@ printf 'gauss' >"$C/noise/gauss"
 printf 'quant:1,quant:8,gauss' >"$C/noise/list"
 printf 'quant:9' >"$C/noise/bad-bits"
 printf 'quant:,gauss,' >"$C/noise/empty-parts"
+printf 'gauss:0.3' >"$C/noise/train-gauss"
+printf 'faults:1e-3' >"$C/noise/train-faults"
+printf 'pcm:.5' >"$C/noise/train-pcm"
+printf 'pcm:11' >"$C/noise/train-bad-level"
 # shard: K/N byte (64 + K: shard K of 2), a shard's sidecar, NUL, the shard CSV (as `sweep --shard` writes).
 for k in 0 1; do
     "$NVMSIM" sweep --data "$T/syn" --nfe 8 --epochs 1 --alpha 0,1 --runs 2 --retrain-epochs 1 --out "$T/fz.csv" \

@@ -135,10 +135,32 @@ model() {
     } >"$1"
     crc "$1"
 }
+# model3 OUT RECIPE-PRINTF-FORMAT: a version-3 mlp2 (t4-f10) whose 64-byte recipe field is the format's
+# bytes, NUL-padded to 64 (the format may give all 64 itself).
+model3() {
+    printf "$2" >"$1.recipe"
+    {
+        printf 'NVMSIMMD'; le32 3; padded mlp2 16; padded mnist 16
+        le64 1; le32 0; le64 0; le64 0                  # seed, base, test accuracy (0.0), provenance
+        cat "$1.recipe"; head -c $((64 - $(size "$1.recipe"))) /dev/zero
+        le32 28; le32 28; le32 1; le32 10; le32 1
+        padded t4-f10 128; le64 $P
+        head -c $((4 * P)) /dev/zero
+    } >"$1"
+    rm -f "$1.recipe"
+    crc "$1"
+}
 M=$OUT/model
 P=$((784 * 4 + 4 + 4 * 10 + 10))                       # parameters of t4-f10 on 28x28x1
 model "$OUT/model-ok.nvm" 1 mlp2 mnist 28 28 1 10 1 t4-f10 $P
-model "$M/newer-version.nvm" 3 mlp2 mnist 28 28 1 10 1 t4-f10 $P
+model3 "$OUT/model-ok3.nvm" 'init=torch train-noise=gauss:0.3 biases=yes'
+model "$M/newer-version.nvm" 4 mlp2 mnist 28 28 1 10 1 t4-f10 $P
+model "$M/v3-with-v1-layout.nvm" 3 mlp2 mnist 28 28 1 10 1 t4-f10 $P
+model3 "$M/recipe-escape.nvm" 'init=he\033[31mred'
+model3 "$M/recipe-newline.nvm" 'init=he\ntrain-noise=none'
+model3 "$M/recipe-high-byte.nvm" 'init=h\351'
+model3 "$M/recipe-after-nul.nvm" 'init=he\000\000x'
+model3 "$M/recipe-no-nul.nvm" "$(printf '%064d' 0)"
 model "$M/version-0.nvm" 0 mlp2 mnist 28 28 1 10 1 t4-f10 $P
 model "$M/foreign-net.nvm" 1 'res net/50' imagenet 28 28 1 10 1 t4-f10 $P
 model "$M/net-escape.nvm" 1 "$(printf '\033[31mred')" mnist 28 28 1 10 1 t4-f10 $P
