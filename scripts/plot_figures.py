@@ -138,8 +138,8 @@ def parse_row(f):
     r.n_fe = _int(f[2], "n_fe", 1)
     r.n_d = _int(f[3], "n_d", 0)
     r.detector = f[4]
-    if r.detector not in ("last", "new"):
-        raise ValueError("detector %r is neither last nor new" % r.detector)
+    if r.detector not in ("last", "new", "progressive"):
+        raise ValueError("detector %r is neither last, new nor progressive" % r.detector)
     r.noise = f[5]
     r.bits = None
     if r.noise.startswith("quant:"):
@@ -172,7 +172,7 @@ def read_csv(path):
     rows = []
     ncols = 0
     dev = {}
-    skipped_device = 0
+    skipped_device = skipped_progressive = 0
     try:
         for fields in reader:
             line = reader.line_num
@@ -193,12 +193,17 @@ def read_csv(path):
                 r = parse_row(fields)
             except ValueError as e:
                 raise InputError("%s:%d: %s" % (path, line, e))
-            if all(fields[i] in DEVICE_DEFAULTS[name] for name, i in dev.items()):
+            if r.detector == "progressive":
+                skipped_progressive += 1  # not the paper's remedy: no figure of it
+            elif all(fields[i] in DEVICE_DEFAULTS[name] for name, i in dev.items()):
                 rows.append(r)
             else:
                 skipped_device += 1
     except csv.Error as e:
         raise InputError("%s:%d: %s" % (path, reader.line_num, e))
+    if skipped_progressive:
+        print("note: %s: %d rows of --detector progressive left out: figs 3-8 are of the paper's remedies "
+              "(the detector retrained, or a new one)" % (path, skipped_progressive))
     if skipped_device:
         print("note: %s: %d rows with a device model in use (time, faults, read noise, converters, analog "
               "detector) left out: figs 3-8 are of the ideal device" % (path, skipped_device))

@@ -67,10 +67,16 @@ static const flag_def FLAGS[] = {
     {"--runs", "R", S, "chips (independent eps draws) per base network [1]"},
     {"--bases", "B", S, "independently trained base networks per N_FE [1]"},
     {"--chip", "K", E, "which chip's eps to apply with --alpha [0]"},
-    {"--detector", "KIND", S, "last: retrain the trained last layer; new: a fresh detector [last]"},
+    {"--detector", "KIND", E | S,
+     "last: retrain the trained detector on the chip's features; new (sweep): a fresh one;\n"
+     "                        progressive: program the feature-extractor layers one at a time, each\n"
+     "                        followed by retraining every later layer on the chip's outputs [last]"},
     {"--nd", "LIST", S, "hidden neurons of a new detector (MLPs tanh, cnn ReLU); 0 = one softmax layer [0]"},
-    {"--retrain-epochs", "N", E | S, "epochs of detector retraining [5]"},
-    {"--retrain-lr", "X", E | S, "learning rate of detector retraining [sgd 0.02, adam 0.0005]"},
+    {"--retrain-epochs", "N", E | S, "epochs of detector retraining (and of every progressive step) [5]"},
+    {"--retrain-lr", "X", E | S, "learning rate of detector retraining (and of the progressive steps) [sgd 0.02, adam 0.0005]"},
+    {"--retrain-reads", "K", E | S,
+     "read the training set from the chip K times (fresh read noise each; needs --read > 0)\n"
+     "                        and retrain on all K*n rows; an epoch is a pass over all of them [1]"},
     {"--degrade-biases", "yes|no", T | E | S,
      "the feature extractor's biases are degraded too: by the chip (eval,\n"
      "                        sweep) and by --train-noise (train, sweep) [yes]"},
@@ -222,12 +228,15 @@ static const char *ABOUT[] = {
                      "Test accuracy of a saved model, clean and, with --alpha and/or --noise (lists welcome),\n"
                      "with its feature extractor degraded as chip --chip: the same eps the sweep draws for that\n"
                      "seed, base and chip, so a row of a sweep can be inspected alone. --retrain also retrains\n"
-                     "the detector on that chip's noisy features, exactly as the sweep's cell does.\n",
+                     "the detector on that chip's noisy features, exactly as the sweep's cell does (with\n"
+                     "--detector progressive: the layer-by-layer programming and retraining of that cell).\n",
     [NVM_CMD_SWEEP] =
         "Usage: nvmsim sweep [FLAGS]\n"
         "The paper's experiment. For every N_FE: train --bases base networks (or load --model); for\n"
         "every chip (--runs per base) and alpha: degrade the feature extractor with g(w) = (1+a*eps)*w,\n"
-        "measure test accuracy, retrain only the detector on the frozen noisy features, measure again.\n"
+        "measure test accuracy, retrain only the detector on the frozen noisy features, measure again\n"
+        "(--detector progressive: program the feature-extractor layers one at a time instead, each\n"
+        "followed by retraining every later layer on the chip's outputs).\n"
         "One chip's eps is reused for every alpha. Writes a CSV row per (n_fe, n_d, base, chip, alpha),\n"
         "a JSON sidecar <out>.json, and a summary table on stdout. Trained base networks are kept beside\n"
         "the CSV (<out>.n<N_FE>.b<B>.nvm) and reused by --resume. Rows are flushed as cells finish\n"
@@ -257,13 +266,16 @@ static const char *EXAMPLES[] = {
                       "  nvmsim train --net cnn --epochs 12 --out cnn.nvm\n"
                       "  nvmsim train --arch t100-f10 --dataset cifar10 --epochs 3 --out mlp-cifar.nvm\n",
     [NVM_CMD_EVAL] = "  nvmsim eval --model mlp3.nvm --alpha 0.5 --chip 3\n"
-                     "  nvmsim eval --model mlp3.nvm --alpha 0:1:0.25 --noise gauss,quant:3 --retrain\n",
+                     "  nvmsim eval --model mlp3.nvm --alpha 0:1:0.25 --noise gauss,quant:3 --retrain\n"
+                     "  nvmsim eval --model mlp3.nvm --alpha 0.5,1 --chip 3 --retrain --detector progressive\n",
     [NVM_CMD_SWEEP] = "  nvmsim sweep --net mlp2 --alpha 0:1:0.05\n"
                       "  nvmsim sweep --net mlp2 --noise pcm --alpha 1 --time 1,3600,86400,2.6e6 --drift-comp global,none --runs 2 --out pcm.csv\n"
                       "  nvmsim sweep --net mlp2 --faults 0:0.2:0.05 --read 0,0.05 --adc 0,4 --alpha 0 --runs 2 --out dev.csv\n"
                       "  nvmsim sweep --net mlp3 --nfe 10,20,50,100,200 --runs 10 --out mlp3-10chips.csv\n"
                       "  nvmsim sweep --net mlp2 --train-noise gauss:0.3 --alpha 0:1:0.1 --runs 5 --out hwa.csv\n"
                       "  nvmsim sweep --net mlp2 --nfe 100 --detector new --nd 0,100 --alpha 0,0.5,1 --out det.csv\n"
+                      "  nvmsim sweep --net mlp3 --nfe 100 --detector progressive --alpha 0:1:0.25 --runs 5 --out prog.csv\n"
+                      "  nvmsim sweep --net mlp2 --nfe 100 --read 0.1 --alpha 0 --retrain-reads 4 --runs 5 --out reads.csv\n"
                       "  nvmsim sweep --arch 'c32-p-c64|p-c64-f64-f10' --epochs 4 --alpha 0:1:0.25 --runs 2 --out split.csv\n",
     [NVM_CMD_BENCH] = "  nvmsim bench --net cnn --batch 64 --optim adam --threads 2\n",
     [NVM_CMD_MERGE] = "  nvmsim sweep --net mlp2 --runs 4 --out s.csv --shard 0/2\n"

@@ -349,6 +349,71 @@ expect 2 "use one of them" sweep $D --analog all --detector new --nd 4
 expect 2 "add --model" info --device
 expect 2 "--faults picks the degraded chip" eval $D --model "$T/m8.nvm" --faults 0.1
 
+# --detector progressive and --retrain-reads: progressive is last exactly for a one-layer feature
+# extractor, differs for two layers, is thread-, shard- and resume-independent; eval reproduces it; one
+# retraining read is the default; K reads under read noise are deterministic and change the retraining.
+P="$D --nfe 8 --epochs 2 --alpha 0,1 --runs 2 --retrain-epochs 1"
+"$NVMSIM" sweep $P --out "$T/pl.csv" >/dev/null 2>&1 || bad "mlp2 last sweep"
+"$NVMSIM" sweep $P --detector progressive --out "$T/pp.csv" >"$T/pp.out" 2>"$T/err" || bad "mlp2 progressive: $(cat "$T/err")"
+sed 's/,progressive,/,last,/' "$T/pp.csv" | cmp -s - "$T/pl.csv" && ok || bad "mlp2: progressive rows differ from last"
+[ "$(cut -d, -f5 "$T/pp.csv" | sort -u | tr '\n' ' ')" = "detector progressive " ] && ok || bad "detector column of progressive rows"
+grep -q '"detector": "progressive"' "$T/pp.csv.json" && grep -q '"digital_mac_share": \[{"n_fe": 8, "n_d": 0, "share": 0.0125' "$T/pp.csv.json" \
+    && ok || bad "progressive sidecar: $(grep -o '"digital_mac_share[^]]*' "$T/pp.csv.json")"
+grep -q "retrained (progressive)" "$T/pp.out" && ok || bad "summary heading of progressive"
+P3="$D --net mlp3 --nfe 8 --epochs 2 --alpha 0,1 --read 0,0.05 --runs 2 --retrain-epochs 1"
+"$NVMSIM" sweep $P3 --out "$T/p3l.csv" >/dev/null 2>&1 || bad "mlp3 last sweep"
+"$NVMSIM" sweep $P3 --detector progressive --threads 1 --out "$T/p3a.csv" >/dev/null 2>"$T/err" || bad "mlp3 progressive: $(cat "$T/err")"
+"$NVMSIM" sweep $P3 --detector progressive --threads 2 --out "$T/p3b.csv" >/dev/null 2>&1 || bad "mlp3 progressive (threads 2)"
+cmp -s "$T/p3a.csv" "$T/p3b.csv" && ok || bad "mlp3 progressive differs across --threads 1/2"
+cut -d, -f1-4,6-11 "$T/p3l.csv" >"$T/p3l.deg"; cut -d, -f1-4,6-11 "$T/p3a.csv" >"$T/p3a.deg"
+cmp -s "$T/p3l.deg" "$T/p3a.deg" && ok || bad "mlp3 progressive changed acc_degraded"
+cut -d, -f12 "$T/p3l.csv" >"$T/p3l.ret"; cut -d, -f12 "$T/p3a.csv" >"$T/p3a.ret"
+cmp -s "$T/p3l.ret" "$T/p3a.ret" && bad "mlp3 progressive retrained as last" || ok
+for k in 1 0; do
+    "$NVMSIM" sweep $P3 --detector progressive --out "$T/p3s.csv" --shard $k/2 >/dev/null 2>"$T/err" || bad "progressive shard $k/2: $(cat "$T/err")"
+done
+"$NVMSIM" merge --out "$T/p3m.csv" "$T"/p3s.csv.shard-*-of-2.csv >/dev/null 2>"$T/err" && cmp -s "$T/p3a.csv" "$T/p3m.csv" \
+    && ok || bad "progressive shards merged differ: $(cat "$T/err")"
+head -n 4 "$T/p3a.csv" >"$T/p3r.csv.part"
+sed 's/"status": "complete"/"status": "interrupted"/' "$T/p3a.csv.json" >"$T/p3r.csv.json"
+cp "$T/p3a.csv.n8.b0.nvm" "$T/p3r.csv.n8.b0.nvm"
+"$NVMSIM" sweep $P3 --detector progressive --out "$T/p3r.csv" --resume >/dev/null 2>"$T/err" && cmp -s "$T/p3a.csv" "$T/p3r.csv" \
+    && ok || bad "progressive resume differs: $(cat "$T/err")"
+expect 2 "started with other settings" sweep $P3 --out "$T/p3r.csv" --resume
+want=$(awk -F, '$9 == "1" && $16 == "0.05" { print $11, $12 }' "$T/p3a.csv" | tr '\n' ' ')
+got=$("$NVMSIM" eval $D --model "$T/p3a.csv.n8.b0.nvm" --alpha 0,1 --read 0.05 --chip 1 --retrain --retrain-epochs 1 \
+      --detector progressive 2>&1 | awk '$1 == "gauss" { print $3, $4 }' | tr '\n' ' ')
+[ -n "$want" ] && [ "$want" = "$got" ] && ok || bad "eval --detector progressive gave '$got', the sweep rows '$want'"
+R2="$D --nfe 8 --epochs 2 --alpha 0,1 --read 0.05 --runs 2 --retrain-epochs 1"
+"$NVMSIM" sweep $R2 --out "$T/k0.csv" >/dev/null 2>&1 || bad "read-noise sweep"
+"$NVMSIM" sweep $R2 --retrain-reads 1 --out "$T/k1.csv" >/dev/null 2>&1 || bad "--retrain-reads 1"
+cmp -s "$T/k0.csv" "$T/k1.csv" && ok || bad "--retrain-reads 1 differs from the default"
+"$NVMSIM" sweep $R2 --retrain-reads 2 --threads 1 --out "$T/k2a.csv" >/dev/null 2>"$T/err" || bad "--retrain-reads 2: $(cat "$T/err")"
+"$NVMSIM" sweep $R2 --retrain-reads 2 --threads 2 --out "$T/k2b.csv" >/dev/null 2>&1 || bad "--retrain-reads 2 (threads 2)"
+cmp -s "$T/k2a.csv" "$T/k2b.csv" && ok || bad "--retrain-reads 2 differs across --threads 1/2"
+cut -d, -f1-11 "$T/k1.csv" >"$T/k1.cut"; cut -d, -f1-11 "$T/k2a.csv" >"$T/k2.cut"
+cmp -s "$T/k1.cut" "$T/k2.cut" && ok || bad "--retrain-reads changed acc_degraded"
+cmp -s "$T/k1.csv" "$T/k2a.csv" && bad "--retrain-reads 2 gave the rows of 1" || ok
+grep -q '"reads": 2}' "$T/k2a.csv.json" && ok || bad "sidecar lacks the retraining reads"
+want=$(awk -F, '$7 == "1" && $9 == "0" { print $12 }' "$T/k2a.csv")
+got=$("$NVMSIM" eval $D --model "$T/k0.csv.n8.b0.nvm" --alpha 1 --read 0.05 --chip 0 --retrain --retrain-epochs 1 --retrain-reads 2 \
+      2>&1 | awk '$1 == "gauss" { print $4 }')
+[ -n "$want" ] && [ "$want" = "$got" ] && ok || bad "eval --retrain-reads 2 gave '$got', the sweep row '$want'"
+for k in 0 -1 x 99999999999; do
+    expect 2 "retrain-reads $k: expected a whole number from 1 to 65535" sweep $R2 --retrain-reads $k
+done
+expect 2 "retrain-reads 70000: expected a whole number from 1 to 65535" eval $D --model "$T/m8.nvm" --alpha 1 --read 0.05 --retrain --retrain-reads 70000
+expect 2 "retrain-reads 2: without read noise" sweep $P --retrain-reads 2
+expect 2 "retrain-reads 3: without read noise" eval $D --model "$T/m8.nvm" --alpha 1 --retrain --retrain-reads 3
+expect 2 "retrain-reads 65535: the retraining inputs take .* GB per worker" sweep $D --nfe 5000 --read 0.05 --retrain-reads 65535 --out "$T/huge.csv"
+[ ! -e "$T/huge.csv.n5000.b0.nvm" ] && ok || bad "a refused --retrain-reads trained first"
+expect 2 "retrain-at each would reprogram it" sweep $D --noise pcm --time 0,60 --retrain-at each --detector progressive
+expect 2 "detector bogus: expected last, new or progressive" sweep $D --detector bogus
+expect 2 "detector bogus: expected last or progressive" eval $D --model "$T/m8.nvm" --alpha 1 --retrain --detector bogus
+expect 2 "--detector new trains fresh detectors" eval $D --model "$T/m8.nvm" --alpha 1 --retrain --detector new
+expect 2 "--detector sets detector retraining: add --retrain" eval $D --model "$T/m8.nvm" --alpha 1 --detector progressive
+expect 2 "--retrain-reads sets detector retraining: add --retrain" eval $D --model "$T/m8.nvm" --alpha 1 --read 0.1 --retrain-reads 2
+
 # A finished CSV is never overwritten by accident.
 expect 2 "exists: choose another --out, or add --overwrite" sweep $S --out "$T/a.csv"
 "$NVMSIM" sweep $S --out "$T/a.csv" --overwrite >/dev/null 2>&1 && cmp -s "$T/a.csv" "$T/b.csv" && ok || bad "--overwrite"

@@ -10,6 +10,7 @@
 #include "nvmsim/train.h"
 
 #define NVM_MAX_TIMES 32   /* read-pass ids: 2 per (time, drift-compensation) evaluation and per retraining */
+#define NVM_MAX_READS 65535   /* --retrain-reads */
 
 /* What every cell of a base network shares. */
 typedef struct {
@@ -25,6 +26,9 @@ typedef struct {
     int retrain_each;                /* 1: retrain at every time; 0: once, at retrain_at */
     double retrain_at;
     int detector_new;                /* 1: fresh detectors of widths nd[] (digital) instead of the last layers */
+    int progressive;                 /* 1: program the feature-extractor layers one at a time, retraining
+                                        every later layer on the chip's outputs after each (nvm_prog_steps) */
+    int reads;                       /* K: the retraining set is read K times (K·n rows); 0 or 1: once */
     const int *nd;
     int n_nd;
     uint64_t seed;
@@ -38,7 +42,10 @@ typedef struct {
     nvm_work work;
     float *chip, *ref;               /* realised block at the time of use; scratch of drift compensation */
     float *rclean, *rchip;           /* clean block with the retrained detector; it realised (--analog all) */
-    float *ftrain, *ftest;           /* features: n × F */
+    float *ftrain, *ftest;           /* retraining inputs: K·n × (F, or the widest progressive step's
+                                        input); test features: n × F */
+    uint8_t *ylab;                   /* labels of the K·n retraining rows (NULL when K = 1: train->y) */
+    double retrain_seconds;          /* wall time spent reading the retraining set and retraining */
     float *det;                      /* fresh detectors, n_nd blocks of det_params */
     size_t det_params;
 } nvm_cell_scratch;
@@ -57,5 +64,39 @@ int nvm_cell_run(const nvm_cell_ctx *c, nvm_device d, uint32_t chip, nvm_cell_sc
 int nvm_cell_detector(nvm_arch *d, const nvm_arch *base, int nd, nvm_err *e);
 /* The detector-retraining shuffle of a chip (the same for every condition of it). */
 nvm_stream nvm_chip_shuffle(uint64_t seed, uint32_t base, uint32_t chip);
+
+/* Read passes of a cell (nvm_analog.pass, < 256; each a fresh draw of read noise): the test set of
+ * column col = time index · n_comp + compensation index (col < 2·NVM_MAX_TIMES), through the original
+ * (retrained = 0) or the retrained network; the training set for the retraining at time index ti; and
+ * for progressive step `step` (< NVM_MAX_LAYERS, not the last). Read r of the K retraining reads is the
+ * samples r·n .. r·n + n − 1 of its pass, so the K reads are K fresh draws and read 0 is the one read
+ * of K = 1. The ranges are disjoint (checked at compile time and in tests/test_cell.c). */
+uint32_t nvm_cell_pass_test(int col, int retrained);
+uint32_t nvm_cell_pass_train(int ti);
+uint32_t nvm_cell_pass_step(int step);
+
+/* Progressive programming (--detector progressive, as the chip-in-the-loop fine-tuning of NeuRRAM,
+ * Wan et al., Nature 2022). Step i programs weight layer steps[i].layer of the feature extractor (the
+ * layers before it are on the chip already), reads the training set through layers [0, steps[i].next)
+ * of the chip and retrains layers [steps[i].next, n_layers) digitally on it; next is the following
+ * weight layer (past any pools), or fe_layers at the last step, whose retraining is the detector's as
+ * in --detector last. Pools are no step. Returns the number of steps (the feature extractor's weight
+ * layers, ≥ 1). */
+typedef struct {
+    int layer, next;
+} nvm_prog_step;
+int nvm_prog_steps(const nvm_arch *a, nvm_prog_step steps[NVM_MAX_LAYERS]);
+/* v = a with only layers [0, layer] as its feature extractor (fe_layers = layer + 1, fe_params = the
+ * end of layer's parameters): the device code (nvm_device_realise, nvm_device_analog) programs
+ * exactly the tensors of those layers, each with the draws it has in a (keyed by parameter index). */
+void nvm_prog_view(const nvm_arch *a, int layer, nvm_arch *v);
+
+/* Floats of one worker's retraining inputs: reads × n × the widest input a retraining takes (the
+ * features; with progressive also the inputs of every step). */
+size_t nvm_cell_retrain_floats(const nvm_arch *a, int n, int reads, int progressive);
+/* Refuses (usage error naming --retrain-reads, or --detector progressive when reads = 1) retraining
+ * inputs for n samples that `workers` workers could not hold: more than 2^31 − 1 rows, or more than
+ * half of this machine's memory. */
+int nvm_cell_check_retrain(const nvm_arch *a, int n, int reads, int progressive, int workers, nvm_err *e);
 
 #endif

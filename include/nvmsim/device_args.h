@@ -23,4 +23,17 @@ int nvm_device_axes_parse(const nvm_args *a, const nvm_noise *noises, int n_nois
                           nvm_err *e);
 void nvm_device_axes_free(nvm_device_axes *x);
 
+/* How the detector is retrained (sweep, and eval with --retrain). */
+typedef struct {
+    int detector_new;   /* --detector new (sweep only) */
+    int progressive;    /* --detector progressive */
+    int reads;          /* --retrain-reads K [1] */
+} nvm_retrain_args;
+
+/* Reads --detector (sweep: last, new or progressive; eval: last or progressive) and --retrain-reads;
+ * usage errors for other values, progressive with --retrain-at each (the chip is programmed once),
+ * and K > 1 when no --read value is above 0 (every read would be the same). */
+int nvm_retrain_args_parse(const nvm_args *a, const nvm_device_axes *x, int sweep, nvm_retrain_args *r,
+                           nvm_err *e);
+
 #endif

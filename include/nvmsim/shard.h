@@ -12,7 +12,7 @@ typedef struct {
     int rows_per_cell;
     char grid[1024];      /* the grid fingerprint its sidecar records */
     char isa[16];         /* the SIMD path it ran on ("generic" sums differ from "avx2"/"avx512") */
-    double wall_seconds, train_seconds, cell_seconds;
+    double wall_seconds, train_seconds, cell_seconds, retrain_seconds;
     long n_rows;          /* rows in the file: (cells of shard K) × rows_per_cell, checked */
     const char **rows;    /* n_rows pointers into the CSV text, each to the row without "cell,tag,",
                            * ending at its '\n' (malloc'd array; the text is the caller's) */

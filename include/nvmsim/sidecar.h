@@ -25,7 +25,7 @@ int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_swee
  * over shards, i.e. machine time), and shard 0's own sidecar (every setting of the sweep). */
 int nvm_sidecar_write_merged(const char *path, int argc, char **argv, const char *grid,
                              const char *const *shards, int n, long rows, long cells, double wall,
-                             double train, double cell, const char *shard0, nvm_err *e);
+                             double train, double cell, double retrain, const char *shard0, nvm_err *e);
 
 /* Checks that the sidecar at path records the same grid fingerprint (for --resume). */
 int nvm_sidecar_check_grid(const char *path, const char *grid, nvm_err *e);

@@ -28,6 +28,10 @@ typedef struct {
     const int *nd;              /* hidden widths of a fresh detector (detector_new only) */
     int n_nd;
     int detector_new;           /* 0: retrain the trained last layer; 1: train a fresh detector */
+    int progressive;            /* program the feature extractor layer by layer (nvm_prog_steps) */
+    int retrain_reads;          /* K: retraining-set reads of the chip [1] */
+    const double *digital_share;/* [n_nfe × n_nd] share of multiply-accumulates in digital layers */
+    const int *digital_nd;      /* [n_nfe × n_nd] the n_d column of those rows */
     const nvm_noise *noises;    /* noise models (gauss, quant:B, pcm) */
     int n_noise;
     const double *alphas;
@@ -75,6 +79,8 @@ typedef struct {
     double *acc_retrained;      /* same layout */
     double fe_mac_share;        /* share of multiply-accumulates in the feature extractor (first N_FE) */
     double train_seconds, cell_seconds;
+    double retrain_seconds;     /* summed over the cells computed: reading the retraining set, retraining */
+    long cells_run;             /* cells computed by this run (not kept from an interrupted one) */
     long cells;                 /* cells in the whole grid (all shards) */
 } nvm_sweep_stats;
 

@@ -85,3 +85,30 @@ void nvm_device_axes_free(nvm_device_axes *x)
     free(x->comps);
     memset(x, 0, sizeof *x);
 }
+
+int nvm_retrain_args_parse(const nvm_args *a, const nvm_device_axes *x, int sweep, nvm_retrain_args *r,
+                           nvm_err *e)
+{
+    memset(r, 0, sizeof *r);
+    const char *det = nvm_arg(a, "--detector") ? nvm_arg(a, "--detector") : "last";
+    int rc;
+    if (strcmp(det, "new") == 0 && !sweep)
+        return nvm_fail(e, NVM_EUSAGE, "--detector new trains fresh detectors (--nd), a sweep's; eval retrains the "
+                        "trained one: last or progressive");
+    if (strcmp(det, "last") != 0 && strcmp(det, "new") != 0 && strcmp(det, "progressive") != 0)
+        return nvm_fail(e, NVM_EUSAGE, "--detector %s: expected last%s or progressive", det, sweep ? ", new" : "");
+    r->detector_new = det[0] == 'n';
+    r->progressive = det[0] == 'p';
+    if (r->progressive && x->retrain_each)
+        return nvm_fail(e, NVM_EUSAGE, "--detector progressive programs the chip once, at the retraining time; "
+                        "--retrain-at each would reprogram it at every time: give one --retrain-at T");
+    if ((rc = nvm_arg_int(a, "--retrain-reads", 1, 1, NVM_MAX_READS, &r->reads, e)))
+        return rc;
+    int noisy = 0;
+    for (int i = 0; i < x->n_read; i++)
+        noisy |= x->reads[i] > 0;
+    if (r->reads > 1 && !noisy)
+        return nvm_fail(e, NVM_EUSAGE, "--retrain-reads %d: without read noise every read of the chip gives the same "
+                        "features; add --read S with S > 0, or drop --retrain-reads", r->reads);
+    return NVM_OK;
+}

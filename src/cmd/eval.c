@@ -17,7 +17,8 @@ static int check_combinations(const nvm_args *a, nvm_err *e)
 {
     static const char *CHIP[] = {"--chip", "--seed", "--degrade-biases", "--time", "--faults", "--read", "--adc",
                                  "--dac", "--analog", "--retrain-at", "--drift-comp", "--stuck-on"};
-    static const char *RETRAIN[] = {"--retrain-epochs", "--retrain-lr", "--optim", "--momentum", "--batch"};
+    static const char *RETRAIN[] = {"--retrain-epochs", "--retrain-lr", "--optim", "--momentum", "--batch",
+                                    "--detector", "--retrain-reads"};
     int degraded = nvm_arg(a, "--alpha") || nvm_arg(a, "--noise");
     for (size_t i = 0; i < sizeof CHIP / sizeof CHIP[0]; i++)
         if (nvm_arg(a, CHIP[i]) && !degraded)
@@ -42,13 +43,15 @@ int nvm_cmd_eval(const nvm_args *a, nvm_err *e)
     uint64_t seed;
     nvm_train_opts retrain;
     nvm_device_axes dx = {0};
+    nvm_retrain_args ra;
     if ((rc = check_combinations(a, e)) ||
         (rc = nvm_parse_range("--alpha", nvm_arg(a, "--alpha") ? nvm_arg(a, "--alpha") : "0", 0, 1000, &alphas,
                               &n_alpha, e)) ||
         (rc = nvm_noise_parse_list(nvm_arg(a, "--noise") ? nvm_arg(a, "--noise") : "gauss", &noises, &n_noise, e)) ||
         (rc = nvm_arg_int(a, "--chip", 0, 0, 1000000, &chip, e)) ||
         (rc = nvm_arg_yesno(a, "--degrade-biases", 1, &biases, e)) ||
-        (rc = nvm_device_axes_parse(a, noises, n_noise, &dx, e)) || (rc = nvm_model_load(path, &m, e)))
+        (rc = nvm_device_axes_parse(a, noises, n_noise, &dx, e)) || (rc = nvm_retrain_args_parse(a, &dx, 0, &ra, e)) ||
+        (rc = nvm_model_load(path, &m, e)))
         goto out;
     conv = strchr(m.arch.spec, 'c') != NULL;
     if ((rc = nvm_arg_seed(a, m.seed, &seed, e)) || (rc = nvm_arg_format(a, m.arch.in_c == 3, &cifar, e)) ||
@@ -62,7 +65,9 @@ int nvm_cmd_eval(const nvm_args *a, nvm_err *e)
     nvm_work w = {0};
     nvm_cell_scratch cs = {0};
     nvm_dev_calib cal;
-    if ((rc = nvm_session_open(&s, a, cifar, e)) != NVM_OK || (rc = nvm_model_fits(path, &m.arch, &s.test, e)))
+    if ((rc = nvm_session_open(&s, a, cifar, e)) != NVM_OK || (rc = nvm_model_fits(path, &m.arch, &s.test, e)) ||
+        ((ra.reads > 1 || ra.progressive) &&
+         (rc = nvm_cell_check_retrain(&m.arch, s.train.n, ra.reads, ra.progressive, 1, e))))
         goto done;
     cx = nvm_compute_new(s.isa, s.pool);
     if (!cx || nvm_work_init(&w, &m.arch, nvm_eval_batch(&m.arch)) != NVM_OK) {
@@ -82,14 +87,18 @@ int nvm_cmd_eval(const nvm_args *a, nvm_err *e)
     const nvm_cell_ctx ctx = {.a = &m.arch, .clean = m.params, .train = &s.train, .test = &s.test,
                               .retrain = retraining ? &retrain : NULL, .cal = converters ? &cal : NULL,
                               .times = dx.times, .n_time = dx.n_time, .comps = dx.comps, .n_comp = dx.n_comp,
-                              .retrain_each = dx.retrain_each, .retrain_at = dx.retrain_at, .nd = &zero, .n_nd = 1,
+                              .retrain_each = dx.retrain_each, .retrain_at = dx.retrain_at,
+                              .progressive = ra.progressive, .reads = ra.reads, .nd = &zero, .n_nd = 1,
                               .seed = seed, .base = m.base, .degrade_biases = biases};
     if (nvm_cell_scratch_init(&cs, &ctx, s.isa) != NVM_OK) {   /* one chip: pool threads unused, as a cell */
         rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
         goto done;
     }
     printf("chip %d of base %u, seed %llu%s:\n  %-8s %-8s %12s%s  %s\n", chip, m.base, (unsigned long long)seed,
-           retraining ? "; detector retrained on the chip's features of the training set" : "", "noise",
+           !retraining ? "" : ra.progressive ? "; programmed progressively, every later layer retrained on the chip's "
+                                               "outputs of the training set after each layer"
+                                             : "; detector retrained on the chip's features of the training set",
+           "noise",
            "alpha", "degraded", retraining ? "    retrained" : "", "time_s comp faults read adc dac analog");
     double acc[2 * NVM_MAX_TIMES], ret[2 * NVM_MAX_TIMES];
     for (int ni = 0; ni < n_noise && rc == NVM_OK; ni++)

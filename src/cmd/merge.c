@@ -146,7 +146,7 @@ int nvm_cmd_merge(int argc, char **argv, const nvm_args *a, nvm_err *e)
         goto done;
     const nvm_shard *ref = &f[0].sh;
     long rows = 0;
-    double wall = 0, train = 0, cell_s = 0;
+    double wall = 0, train = 0, cell_s = 0, retrain = 0;
     for (long c = 0; c < ref->cells && rc == NVM_OK; c++) {   /* grid order: cell c is shard c mod N's */
         const nvm_shard *s = &by_k[c % ref->n]->sh;
         long first = c / ref->n * ref->rows_per_cell;
@@ -161,12 +161,13 @@ int nvm_cmd_merge(int argc, char **argv, const nvm_args *a, nvm_err *e)
         wall += f[i].sh.wall_seconds;
         train += f[i].sh.train_seconds;
         cell_s += f[i].sh.cell_seconds;
+        retrain += f[i].sh.retrain_seconds;
     }
     char side[4200];
     snprintf(side, sizeof side, "%s.json", out);
     if (rc == NVM_OK)
         rc = nvm_sidecar_write_merged(side, argc, argv, ref->grid, (const char *const *)paths, n, rows, ref->cells,
-                                      wall, train, cell_s, by_k[0]->json, e);
+                                      wall, train, cell_s, retrain, by_k[0]->json, e);
     if (rc == NVM_OK)
         rc = nvm_csv_finish(&csv, e);
     else

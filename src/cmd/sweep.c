@@ -53,7 +53,7 @@ static void grid_fingerprint(const nvm_sweep_cfg *c, const nvm_session *s, const
              c->net, c->spec ? c->spec : "-", c->n_nfe,
              (unsigned long long)nvm_fnv1a(h0, c->nfe, (size_t)c->n_nfe * sizeof *c->nfe), c->n_nd,
              (unsigned long long)nvm_fnv1a(h0, c->nd, (size_t)c->n_nd * sizeof *c->nd),
-             c->detector_new ? "new" : "last", c->n_noise,
+             c->detector_new ? "new" : c->progressive ? "progressive" : "last", c->n_noise,
              (unsigned long long)nvm_fnv1a(h0, c->noises, (size_t)c->n_noise * sizeof *c->noises), c->n_alpha,
              (unsigned long long)nvm_fnv1a(h0, c->alphas, (size_t)c->n_alpha * sizeof *c->alphas), c->runs,
              c->bases, (unsigned long long)c->seed, c->degrade_biases, (int)t->optim, t->epochs, t->batch,
@@ -69,6 +69,10 @@ static void grid_fingerprint(const nvm_sweep_cfg *c, const nvm_session *s, const
         snprintf(out + len, 1024 - len, " recipe=%s", recipe);
         for (char *p = out + len + 1; *p; p++)
             *p = *p == ' ' ? ',' : *p;   /* one space-free field */
+    }
+    if (c->retrain_reads > 1) {   /* only when set, so that every other sweep keeps its fingerprint */
+        len = strlen(out);
+        snprintf(out + len, 1024 - len, " reads=%d", c->retrain_reads);
     }
 }
 
@@ -115,8 +119,8 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     double t0 = nvm_now();
     nvm_sweep_cfg cfg = {.stop = &g_stop};
     nvm_net_choice n = {0};
-    int *nfe = NULL, *nd = NULL, rc;
-    double *alphas = NULL;
+    int *nfe = NULL, *nd = NULL, *share_nd = NULL, rc;
+    double *alphas = NULL, *share = NULL;
     nvm_noise *noises = NULL;
     nvm_model model = {0};
     nvm_device_axes dx = {0};
@@ -179,6 +183,9 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
         goto done;
     if ((rc = nvm_device_axes_parse(a, noises, cfg.n_noise, &dx, e)))
         goto done;
+    nvm_retrain_args ra;
+    if ((rc = nvm_retrain_args_parse(a, &dx, 1, &ra, e)))
+        goto done;
     if (dx.analog_all && det[0] == 'n') {
         rc = nvm_fail(e, NVM_EUSAGE, "--analog all programs the retrained detector onto the chip; a --detector new "
                       "is digital: use one of them");
@@ -192,11 +199,9 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     cfg.retrain.batch = cfg.train.batch;
     cfg.retrain.momentum = cfg.train.momentum;
     cfg.retrain.optim = cfg.train.optim;
-    if (strcmp(det, "last") != 0 && strcmp(det, "new") != 0) {
-        rc = nvm_fail(e, NVM_EUSAGE, "--detector %s: expected last or new", det);
-        goto done;
-    }
-    cfg.detector_new = det[0] == 'n';
+    cfg.detector_new = ra.detector_new;
+    cfg.progressive = ra.progressive;
+    cfg.retrain_reads = ra.reads;
     if (!cfg.detector_new && nvm_arg(a, "--nd")) {
         rc = nvm_fail(e, NVM_EUSAGE, "--nd sets the size of a new detector; add --detector new");
         goto done;
@@ -220,6 +225,41 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
             goto done;
         nfe[0] = nvm_arch_features(&probe);
     }
+    /* The share of multiply-accumulates left digital in every (N_FE, n_d), and whether the retraining
+     * inputs fit (K reads, progressive steps), before any training. */
+    share = nvm_alloc((size_t)cfg.n_nfe * (size_t)cfg.n_nd, sizeof *share);
+    share_nd = nvm_alloc((size_t)cfg.n_nfe * (size_t)cfg.n_nd, sizeof *share_nd);
+    if (!share || !share_nd) {
+        rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
+        goto done;
+    }
+    for (int fi = 0; fi < cfg.n_nfe; fi++) {
+        nvm_arch probe;
+        int w = nfe[fi];
+        if (cfg.model)
+            probe = model.arch;
+        else if ((rc = nvm_build_arch(&probe, &n, &w, s.train.h, s.train.w, s.train.c, s.train.classes, e)))
+            goto done;
+        const double all = (double)nvm_arch_macs(&probe, 0, probe.n_layers),
+                     fe = (double)nvm_arch_macs(&probe, 0, probe.fe_layers);
+        for (int k = 0; k < cfg.n_nd; k++) {
+            double v = cfg.analog_all ? 0.0 : (all - fe) / all;
+            nvm_arch dn;
+            if (cfg.detector_new && (rc = nvm_cell_detector(&dn, &probe, nd[k], e)))
+                goto done;
+            if (cfg.detector_new) {
+                const double dm = (double)nvm_arch_macs(&dn, 0, dn.n_layers);
+                v = dm / (fe + dm);
+            }
+            share[(size_t)fi * cfg.n_nd + k] = v;
+            share_nd[(size_t)fi * cfg.n_nd + k] = cfg.detector_new ? nd[k] : nvm_arch_detector_width(&probe);
+        }
+        if ((cfg.retrain_reads > 1 || cfg.progressive) && !cfg.train_only &&
+            (rc = nvm_cell_check_retrain(&probe, s.train.n, cfg.retrain_reads, cfg.progressive, s.threads, e)))
+            goto done;
+    }
+    cfg.digital_share = share;
+    cfg.digital_nd = share_nd;
     cfg.dataset = s.dataset;
     cfg.data_hash = s.data_hash;
     cfg.nfe = nfe;
@@ -274,6 +314,8 @@ done:
     free(nfe);
     free(nd);
     free(alphas);
+    free(share);
+    free(share_nd);
     free(noises);
     nvm_model_free(&model);
     nvm_session_close(&s);

@@ -84,6 +84,7 @@ int nvm_shard_parse(const char *name, char *csv, size_t n, const char *json, nvm
     nvm_json_number(json, "wall_seconds", &sh->wall_seconds);
     nvm_json_number(json, "train_seconds", &sh->train_seconds);
     nvm_json_number(json, "cell_seconds", &sh->cell_seconds);
+    nvm_json_number(json, "retrain_seconds", &sh->retrain_seconds);
     const char *header = NVM_SHARD_COLUMNS NVM_CSV_HEADER "\n";
     size_t hl = strlen(header);
     if (n < hl || strncmp(csv, header, hl) != 0 || strlen(csv) != n)

@@ -118,9 +118,9 @@ int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_swee
     }
     out(&b, "},\n");
     out(&b, "  \"retrain\": {\"detector\": \"%s\", \"epochs\": %d, \"batch\": %d, \"lr\": %g, "
-            "\"momentum\": %g},\n",
-        cfg->detector_new ? "new" : "last", cfg->retrain.epochs, cfg->retrain.batch, cfg->retrain.lr,
-        cfg->retrain.momentum);
+            "\"momentum\": %g, \"reads\": %d},\n",
+        cfg->detector_new ? "new" : cfg->progressive ? "progressive" : "last", cfg->retrain.epochs,
+        cfg->retrain.batch, cfg->retrain.lr, cfg->retrain.momentum, cfg->retrain_reads > 1 ? cfg->retrain_reads : 1);
     out(&b, "  \"noise\": [");
     for (int i = 0; i < cfg->n_noise; i++) {
         char name[16];
@@ -157,14 +157,23 @@ int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_swee
     out(&b, "}},\n");
     out(&b, "  \"runs\": %d,\n  \"bases\": %d,\n", cfg->runs, cfg->bases);
     out(&b, "  \"fe_mac_share\": %.6f,\n", st->fe_mac_share);
+    /* What stays digital: the detector (last, progressive; nothing with --analog all), or the fresh one
+     * against the feature extractor (new), per N_FE and n_d. */
+    out(&b, "  \"digital_mac_share\": [");
+    for (int i = 0; cfg->digital_share && i < cfg->n_nfe * cfg->n_nd; i++)
+        out(&b, "%s{\"n_fe\": %d, \"n_d\": %d, \"share\": %.6f}", i ? ", " : "", cfg->nfe[i / cfg->n_nd],
+            cfg->digital_nd[i], cfg->digital_share[i]);
+    out(&b, "],\n");
     out(&b, "  \"acc_clean\": ");
     json_doubles(&b, st->acc_clean, st->acc_clean ? cfg->n_nfe * cfg->bases : 0);
     out(&b, ",\n  \"rows\": %d,\n", st->rows);
     if (cfg->shard_n > 0)
         out(&b, "  \"shard\": \"%d/%d\",\n", cfg->shard_k, cfg->shard_n);
     out(&b, "  \"cells\": %ld,\n  \"rows_per_cell\": %d,\n", st->cells, cfg->n_nd);
-    out(&b, "  \"train_seconds\": %.3f,\n  \"cell_seconds\": %.3f,\n  \"wall_seconds\": %.3f\n}\n",
-        st->train_seconds, st->cell_seconds, run->wall_seconds);
+    out(&b, "  \"train_seconds\": %.3f,\n  \"cell_seconds\": %.3f,\n", st->train_seconds, st->cell_seconds);
+    out(&b, "  \"retrain_seconds\": %.3f,\n  \"retrain_seconds_per_cell\": %.4f,\n", st->retrain_seconds,
+        st->cells_run > 0 ? st->retrain_seconds / (double)st->cells_run : 0.0);
+    out(&b, "  \"wall_seconds\": %.3f\n}\n", run->wall_seconds);
     if (b.oom) {
         free(b.p);
         return nvm_fail(e, NVM_ERUNTIME, "%s: out of memory", path);
@@ -203,7 +212,7 @@ int nvm_sidecar_check_grid(const char *path, const char *grid, nvm_err *e)
 
 int nvm_sidecar_write_merged(const char *path, int argc, char **argv, const char *grid,
                              const char *const *shards, int n, long rows, long cells, double wall,
-                             double train, double cell, const char *shard0, nvm_err *e)
+                             double train, double cell, double retrain, const char *shard0, nvm_err *e)
 {
     sbuf b = {0};
     out(&b, "{\n  \"nvmsim_version\": \"%s\",\n  \"command\": ", NVMSIM_VERSION);
@@ -213,7 +222,9 @@ int nvm_sidecar_write_merged(const char *path, int argc, char **argv, const char
     out(&b, ",\n  \"merged_from\": ");
     json_strs(&b, shards, n);
     out(&b, ",\n  \"rows\": %ld,\n  \"cells\": %ld,\n", rows, cells);
-    out(&b, "  \"train_seconds\": %.3f,\n  \"cell_seconds\": %.3f,\n  \"wall_seconds\": %.3f,\n", train, cell,
+    out(&b, "  \"train_seconds\": %.3f,\n  \"cell_seconds\": %.3f,\n  \"retrain_seconds\": %.3f,\n", train, cell,
+        retrain);
+    out(&b, "  \"retrain_seconds_per_cell\": %.4f,\n  \"wall_seconds\": %.3f,\n", cells > 0 ? retrain / (double)cells : 0.0,
         wall);
     size_t len = strlen(shard0);
     while (len && (shard0[len - 1] == '\n' || shard0[len - 1] == ' '))

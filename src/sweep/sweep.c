@@ -153,7 +153,8 @@ static void flush_rows(grid *g)
                     nvm_format_double(cfg->retrain_each ? cfg->times[ti] : cfg->retrain_at, at);
                     snprintf(line, sizeof line,
                              "%s,%s,%d,%d,%s,%s,%s,%d,%d,%.6f,%.6f,%.6f,%s,%s,%s,%s,%d,%d,%s,%s,%s\n", cfg->net,
-                             cfg->dataset, nvm_arch_features(g->arch), nd, cfg->detector_new ? "new" : "last",
+                             cfg->dataset, nvm_arch_features(g->arch), nd,
+                             cfg->detector_new ? "new" : cfg->progressive ? "progressive" : "last",
                              noise, alpha, g->base, x.chip, g->acc_clean, deg, ret, time, fault, stuck, read,
                              d.adc_bits, d.dac_bits, cfg->comps[ci] && d.model == NVM_DEV_PCM ? "global" : "none",
                              cfg->analog_all ? "all" : "fe", at);
@@ -196,6 +197,7 @@ static void cell_task(void *ctx, int cell, int worker_id)
         g->err = e;
     }
     g->done[cell] = rc == NVM_OK;
+    g->stats->cells_run += rc == NVM_OK;
     flush_rows(g);
     nvm_progress_update(g->prog, ++*g->cells_done);
     pthread_mutex_unlock(&g->lock);
@@ -443,8 +445,8 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
         g.ctx = (nvm_cell_ctx){.a = &a, .clean = params, .train = train, .test = test, .retrain = &cfg->retrain,
                                .cal = converters ? &g.cal : NULL, .times = cfg->times, .n_time = cfg->n_time,
                                .comps = cfg->comps, .n_comp = cfg->n_comp, .retrain_each = cfg->retrain_each,
-                               .retrain_at = cfg->retrain_at, .detector_new = cfg->detector_new, .nd = cfg->nd,
-                               .n_nd = cfg->n_nd, .seed = cfg->seed, .degrade_biases = cfg->degrade_biases};
+                               .retrain_at = cfg->retrain_at, .detector_new = cfg->detector_new,
+                               .progressive = cfg->progressive, .reads = cfg->retrain_reads, .nd = cfg->nd, .n_nd = cfg->n_nd, .seed = cfg->seed, .degrade_biases = cfg->degrade_biases};
         for (int i = 0; i < nw && rc == NVM_OK; i++)
             if (nvm_cell_scratch_init(&g.workers[i], &g.ctx, isa) != NVM_OK)
                 rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for %d workers' feature caches", nw);
@@ -490,8 +492,10 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
             else if (g.next_write < cells)   /* cells were skipped: a stop was requested */
                 rc = NVM_EINTR;
         }
-        for (int i = 0; i < nw; i++)
+        for (int i = 0; i < nw; i++) {
+            stats->retrain_seconds += g.workers[i].retrain_seconds;
             nvm_cell_scratch_free(&g.workers[i]);
+        }
     }
     nvm_progress_end(&prog);
     pthread_mutex_destroy(&g.lock);
@@ -558,7 +562,7 @@ void nvm_sweep_summary(const nvm_sweep_cfg *cfg, const nvm_sweep_stats *s, FILE 
             if (cfg->detector_new)
                 snprintf(head, sizeof head, "retrained (new, N_D=%d)", cfg->nd[k]);
             else
-                snprintf(head, sizeof head, "retrained (last)");
+                snprintf(head, sizeof head, "retrained (%s)", cfg->progressive ? "progressive" : "last");
             fprintf(f, "  %9s  %-24s", "degraded", head);
         }
         fprintf(f, "\n");
