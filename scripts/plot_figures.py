@@ -34,9 +34,8 @@ on stdout says what was drawn from which file.
 
 Every curve is the mean over the (base, chip) samples at each point, with a shaded 95 % confidence
 band of that mean: mean +- t(0.975, n-1) * sd / sqrt(n), sd the sample standard deviation of the n
-per-(base, chip) values (fig5: of the paired per-chip differences). t is taken from a table of
-Student-t 0.975 quantiles for df = 1..30 and 1.96 (the normal quantile) above, which makes the band
-at most ~3 % too narrow for df just over 30. A point with a single sample has no band.
+per-(base, chip) values (fig5: of the paired per-chip differences), t the exact Student-t 0.975
+quantile (scripts/nvmstats.py). A point with a single sample has no band.
 
 For every figure or panel that cannot be drawn one line says what is missing and which sweep makes
 it; the other figures are still drawn, an empty panel carries a "no data" note.
@@ -59,14 +58,12 @@ import signal
 import sys
 import textwrap
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nvmstats import t_quantile  # noqa: E402  (exact Student-t quantiles, shared by the summaries)
+
 PROG = "plot_figures.py"
 HEADER = ["net", "dataset", "n_fe", "n_d", "detector", "noise", "alpha", "base", "chip",
           "acc_clean", "acc_degraded", "acc_retrained"]
-
-# Student-t 0.975 quantiles (two-sided 95 %) for df = 1..30; 1.96 above.
-T975 = [None, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-        2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-        2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
 
 PAPER_NETS = ["mlp2", "mlp3", "cnn"]
 NET_DESC = {"mlp2": "784–N_FE–10 MLP", "mlp3": "784–N_FE–N_FE–10 MLP", "cnn": "CNN"}
@@ -84,7 +81,7 @@ class InputError(Exception):
 
 
 def tq975(df):
-    return T975[df] if df <= 30 else 1.96
+    return t_quantile(0.975, df)
 
 
 def mean_ci(vals):

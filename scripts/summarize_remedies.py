@@ -97,7 +97,8 @@ def cell(s, spread=False, digits=2):
     if not math.isnan(s["ci"]):
         t += " ± " + f % s["ci"]
     if spread:
-        t += " (%s / %s)" % (f % s["sd_between"], f % s["sd_within"])
+        sd = lambda x: "–" if math.isnan(x) else f % x
+        t += " (%s / %s)" % (sd(s["sd_between"]), sd(s["sd_within"]))
     return t
 
 
