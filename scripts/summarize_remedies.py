@@ -125,7 +125,8 @@ def family_table(runs, net, fam):
     names = [n for n, _, _ in REMEDIES if n in rv]
     conds = sorted({c for v in rv.values() for c in v})
     files = ", ".join("`%s`" % runs[(net, fam, v)]["file"] for v in ["", "hwa", "prog"] if (net, fam, v) in runs)
-    pairs = [("retrain", "none"), ("hwa", "none"), ("both", "retrain"), ("both", "hwa"), ("progressive", "retrain")]
+    pairs = [("retrain", "none"), ("hwa", "none"), ("hwa", "retrain"), ("both", "retrain"), ("both", "hwa"),
+             ("progressive", "retrain")]
     pairs = [p for p in pairs if p[0] in rv and p[1] in rv]
     axis = AXIS[fam] + (", drift_comp" if fam.startswith("drift") else "")
     out = ["### %s, %s (%s)" % (net, fam, files), "",
