@@ -183,7 +183,8 @@ static void learns(nvm_compute *cx)
     free(ftest);
 }
 
-/* Training gives bit-identical parameters with and without a thread pool. */
+/* Training gives bit-identical parameters with and without a thread pool, and with the step log of
+ * `nvmsim bench --sweep` on (which records each whole-set call and changes nothing). */
 static void thread_independent(void)
 {
     enum { N = 300 };
@@ -201,9 +202,27 @@ static void thread_independent(void)
     nvm_compute *c1 = nvm_compute_new(nvm_isa_detect(), NULL), *c3 = nvm_compute_new(nvm_isa_detect(), pool);
     nvm_train_opts o = {2, 32, 0.05, 0.9, NVM_SGD};
     nvm_stream sh = nvm_stream_make(1, NVM_RNG_SHUFFLE, 0, 0);
+    static nvm_step_log log;
+    nvm_compute_set_log(c3, &log);
     CHECK(nvm_train(&a, p1, 0, x, y, N, &o, sh, c1, NULL, NULL, &e) == NVM_OK);
     CHECK(nvm_train(&a, p2, 0, x, y, N, &o, sh, c3, NULL, NULL, &e) == NVM_OK);
     CHECK(memcmp(p1, p2, a.n_params * sizeof(float)) == 0);
+    nvm_work w;
+    static float f1[N * 70], f3[N * 70];
+    CHECK(nvm_work_init(&w, &a, 64) == NVM_OK);
+    nvm_run_layers(&a, p1, 0, 1, x, N, f1, &w, c1);
+    nvm_run_layers(&a, p1, 0, 1, x, N, f3, &w, c3);
+    CHECK(memcmp(f1, f3, sizeof f1) == 0);
+    CHECK(nvm_accuracy(&a, p1, 0, x, y, N, &w, c1) == nvm_accuracy(&a, p1, 0, x, y, N, &w, c3));
+    CHECK(log.n == 3 && log.dropped == 0);
+    CHECK(log.step[0].kind == NVM_STEP_TRAIN && log.step[0].n == N && log.step[0].x == x);
+    CHECK(log.step[1].kind == NVM_STEP_LAYERS && log.step[1].first == 0 && log.step[1].last == 1);
+    CHECK(log.step[2].kind == NVM_STEP_ACCURACY && log.step[2].last == a.n_layers);
+    CHECK(log.step[0].seconds >= 0 && log.step[0].cpu >= 0);
+    nvm_compute_set_log(c3, NULL);
+    nvm_run_layers(&a, p1, 0, 1, x, N, f3, &w, c3);
+    CHECK(log.n == 3);
+    nvm_work_free(&w);
     nvm_compute_free(c1);
     nvm_compute_free(c3);
     nvm_pool_free(pool);

@@ -23,6 +23,29 @@ nvm_isa nvm_compute_isa(const nvm_compute *cx);
 /* The pool the context was made with (NULL: single-threaded), for layer code that splits work too. */
 nvm_pool *nvm_compute_pool(const nvm_compute *cx);
 
+/* An optional log of the whole-data-set steps run on a context, for `nvmsim bench --sweep` (which
+ * breaks a sweep cell down by it): every nvm_train, nvm_run_layers(_an) and nvm_accuracy(_an) call on
+ * cx appends one entry while a log is set. Timing only: it changes no result. */
+typedef enum { NVM_STEP_LAYERS, NVM_STEP_TRAIN, NVM_STEP_ACCURACY } nvm_step_kind;
+typedef struct {
+    nvm_step_kind kind;
+    int first, last, n;      /* layers [first, last) on n samples (TRAIN: first = its first trained layer) */
+    const float *x;          /* the input rows the step read */
+    double seconds, cpu;     /* wall clock, and CPU time of the calling thread */
+} nvm_step;
+#define NVM_STEP_LOG_MAX 64
+typedef struct {
+    int n, dropped;          /* entries kept; calls beyond NVM_STEP_LOG_MAX (counted, not kept) */
+    nvm_step step[NVM_STEP_LOG_MAX];
+} nvm_step_log;
+/* log NULL: off (the default). The caller owns log and clears it (n = dropped = 0) when it likes. */
+void nvm_compute_set_log(nvm_compute *cx, nvm_step_log *log);
+/* Appends a step that started at wall time t0 and thread CPU time c0 (nothing if no log is set). */
+void nvm_compute_log_step(nvm_compute *cx, nvm_step_kind kind, int first, int last, int n, const float *x,
+                          double t0, double c0);
+/* Whether a log is set (callers skip the clock reads otherwise). */
+int nvm_compute_logging(const nvm_compute *cx);
+
 /* C[M×N] = beta·C + op(A)·op(B), op(A) M×K, op(B) K×N.
  * A is M×K (lda ≥ K), or K×M (lda ≥ M) when ta; B is K×N (ldb ≥ N), or N×K (ldb ≥ K) when tb.
  * beta is 0 or 1 (beta = 0 never reads C, so C may hold garbage or NaN).
@@ -60,5 +83,8 @@ void nvm_gemm_ref(int ta, int tb, int M, int N, int K, const float *A, int lda, 
 double nvm_gemm_bench(nvm_compute *cx, int ta, int tb, int M, int N, int K, double seconds);
 /* Measured FMA throughput in GFLOP/s of `threads` threads running independent FMA chains on isa. */
 double nvm_fma_peak(nvm_isa isa, int threads);
+/* The same for the calling thread alone, timed by its CPU clock: the core's rate even on a busy machine
+ * (where the wall clock also counts the time the thread waited for a core). */
+double nvm_fma_peak_cpu(nvm_isa isa);
 
 #endif

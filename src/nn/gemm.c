@@ -61,6 +61,7 @@ struct nvm_compute {
     kernel_info kern;
     float *scratch;          /* per worker: packed B block, then a packed A edge strip */
     size_t scratch_stride;   /* floats per worker */
+    nvm_step_log *log;       /* NULL unless nvm_compute_set_log */
 };
 
 /* ---- micro-kernels ---------------------------------------------------------------------------- */
@@ -370,6 +371,29 @@ nvm_isa nvm_compute_isa(const nvm_compute *cx)
 nvm_pool *nvm_compute_pool(const nvm_compute *cx)
 {
     return cx ? cx->pool : NULL;
+}
+
+void nvm_compute_set_log(nvm_compute *cx, nvm_step_log *log)
+{
+    cx->log = log;
+}
+
+int nvm_compute_logging(const nvm_compute *cx)
+{
+    return cx && cx->log;
+}
+
+void nvm_compute_log_step(nvm_compute *cx, nvm_step_kind kind, int first, int last, int n, const float *x,
+                          double t0, double c0)
+{
+    nvm_step_log *l = cx ? cx->log : NULL;
+    if (!l)
+        return;
+    if (l->n == NVM_STEP_LOG_MAX) {
+        l->dropped++;
+        return;
+    }
+    l->step[l->n++] = (nvm_step){kind, first, last, n, x, nvm_now() - t0, nvm_thread_cpu() - c0};
 }
 
 /* ---- the im2col operand, packed strip by strip ------------------------------------------------ */
@@ -825,6 +849,22 @@ double nvm_fma_peak(nvm_isa isa, int threads)
             flops += args[t].flops;
         if (flops / dt * 1e-9 > best)
             best = flops / dt * 1e-9;
+    }
+    return best;
+}
+
+double nvm_fma_peak_cpu(nvm_isa isa)
+{
+    if (isa > cpu_isa())
+        isa = cpu_isa();
+    double best = 0.0;
+    for (int rep = 0; rep < 3; rep++) {
+        peak_arg p = {.isa = isa};
+        double c0 = nvm_thread_cpu();
+        peak_thread(&p);
+        double dt = nvm_thread_cpu() - c0;
+        if (dt > 0 && p.flops / dt * 1e-9 > best)
+            best = p.flops / dt * 1e-9;
     }
     return best;
 }

@@ -59,6 +59,8 @@ int nvm_train(const nvm_arch *a, float *params, int first, const float *x, const
     uint8_t *yb = nvm_alloc((size_t)o->batch, 1);
     int rc = NVM_OK;
     long step = 0;
+    const int logging = nvm_compute_logging(cx);
+    const double t0 = logging ? nvm_now() : 0, c0 = logging ? nvm_thread_cpu() : 0;
     if (nvm_work_init(&w, a, o->batch) || !grads || !vel || !perm || !yb || (o->optim == NVM_ADAM && !sq)) {
         rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for training (%d samples, batch %d)", n, o->batch);
         goto done;
@@ -103,6 +105,8 @@ int nvm_train(const nvm_arch *a, float *params, int first, const float *x, const
             on_epoch(ctx, epoch + 1, o->epochs, loss);
     }
 done:
+    if (logging)
+        nvm_compute_log_step(cx, NVM_STEP_TRAIN, first, L, n, x, t0, c0);
     nvm_work_free(&w);
     free(grads);
     free(vel);
@@ -135,13 +139,16 @@ void nvm_run_layers_an(const nvm_arch *a, const float *params, int first, int la
                        int n, float *out, nvm_work *w, nvm_compute *cx, const nvm_analog *an,
                        uint64_t sample0)
 {
-    const int in = a->layers[first].n_in, width = a->layers[last - 1].n_out;
+    const int in = a->layers[first].n_in, width = a->layers[last - 1].n_out, logging = nvm_compute_logging(cx);
+    const double t0 = logging ? nvm_now() : 0, c0 = logging ? nvm_thread_cpu() : 0;
     for (int start = 0; start < n; start += w->max_batch) {
         int B = n - start < w->max_batch ? n - start : w->max_batch;
         nvm_forward_an(a, params, w, x + (size_t)start * in, first, last, B, cx, an,
                        sample0 + (uint64_t)start);
         memcpy(out + (size_t)start * width, w->act[last], (size_t)B * width * sizeof(float));
     }
+    if (logging)
+        nvm_compute_log_step(cx, NVM_STEP_LAYERS, first, last, n, x, t0, c0);
 }
 
 double nvm_accuracy(const nvm_arch *a, const float *params, int first, const float *x,
@@ -154,7 +161,8 @@ double nvm_accuracy_an(const nvm_arch *a, const float *params, int first, const 
                        const uint8_t *y, int n, nvm_work *w, nvm_compute *cx, const nvm_analog *an,
                        uint64_t sample0)
 {
-    const int L = a->n_layers, in = a->layers[first].n_in, C = a->classes;
+    const int L = a->n_layers, in = a->layers[first].n_in, C = a->classes, logging = nvm_compute_logging(cx);
+    const double t0 = logging ? nvm_now() : 0, c0 = logging ? nvm_thread_cpu() : 0;
     int correct = 0;
     for (int start = 0; start < n; start += w->max_batch) {
         int B = n - start < w->max_batch ? n - start : w->max_batch;
@@ -168,6 +176,8 @@ double nvm_accuracy_an(const nvm_arch *a, const float *params, int first, const 
             correct += best == y[start + i];
         }
     }
+    if (logging)
+        nvm_compute_log_step(cx, NVM_STEP_ACCURACY, first, L, n, x, t0, c0);
     return n > 0 ? (double)correct / n : 0.0;
 }
 
