@@ -165,19 +165,25 @@ static void conv_gemm_matches_im2col(void)
             for (size_t i = 0; i < (size_t)M * N; i++)
                 dout[i] = frand();
             nvm_im2col(&L, in, col, B);
-            nvm_gemm_bias(cx[0], 0, 0, M, N, K, col, K, Wt, N, bias, R, N);
+            nvm_gemm_bias(cx[0], 0, 0, M, N, K, col, K, Wt, N, bias, 0, R, N);
+            float *Rr = malloc((size_t)M * N * sizeof *Rr);   /* and the ReLU pass of act_forward */
+            for (size_t i = 0; i < (size_t)M * N; i++)
+                Rr[i] = R[i] > 0 ? R[i] : 0;
             memcpy(dWr, dW0, (size_t)K * N * sizeof *dWr);
             nvm_gemm(cx[0], 1, 0, K, N, M, col, K, dout, N, 1.0f, dWr, N);
             nvm_conv_src src = {in, B, L.in_h, L.in_w, L.in_c, L.k, L.pad, L.out_h, L.out_w};
             for (int p = 0; p < 3; p++) {
-                memset(C, 0x7f, (size_t)M * N * sizeof *C);
-                nvm_gemm_conv(cx[p], &src, N, Wt, bias, C);
-                CHECK(memcmp(C, R, (size_t)M * N * sizeof *C) == 0);
+                for (int relu = 0; relu <= 1; relu++) {
+                    memset(C, 0x7f, (size_t)M * N * sizeof *C);
+                    nvm_gemm_conv(cx[p], &src, N, Wt, bias, relu, C);
+                    CHECK(memcmp(C, relu ? Rr : R, (size_t)M * N * sizeof *C) == 0);
+                }
                 memcpy(dW, dW0, (size_t)K * N * sizeof *dW);
                 nvm_gemm_conv_wgrad(cx[p], &src, N, dout, dW);
                 CHECK(memcmp(dW, dWr, (size_t)K * N * sizeof *dW) == 0);
             }
-            free(in), free(col), free(Wt), free(bias), free(dout), free(R), free(C), free(dW0), free(dWr), free(dW);
+            free(in), free(col), free(Wt), free(bias), free(dout), free(R), free(Rr), free(C), free(dW0), free(dWr),
+                free(dW);
         }
         for (int p = 0; p < 3; p++) {
             nvm_compute_free(cx[p]);

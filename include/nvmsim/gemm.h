@@ -56,9 +56,10 @@ void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float 
 
 /* C[M×N] = bias (the same N-vector in every row) + op(A)·op(B): the same bits as copying bias into every
  * row and calling nvm_gemm with beta = 1, without the pass over C (the chain of each element starts at
- * bias[j] in the registers). C is never read. */
+ * bias[j] in the registers). C is never read. relu: then C = C > 0 ? C : 0 element by element, applied to
+ * the registers before they are stored (the same bits as a ReLU pass over C afterwards). */
 void nvm_gemm_bias(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
-                   const float *B, int ldb, const float *bias, float *C, int ldc);
+                   const float *B, int ldb, const float *bias, int relu, float *C, int ldc);
 
 /* The im2col matrix of a stride-1 k×k convolution of in[B×H×W×C] (NHWC, zero padding pad) as a GEMM
  * operand that is never written out: row (b, oy, ox), column (ky, kx, c), OH = H + 2·pad − k + 1. The
@@ -69,8 +70,10 @@ typedef struct {
     int B, H, W, C, k, pad, OH, OW;
 } nvm_conv_src;
 
-/* C[B·OH·OW × N] = bias + col·Wt (Wt[k·k·C × N]): the same bits as im2col followed by nvm_gemm_bias. */
-void nvm_gemm_conv(nvm_compute *cx, const nvm_conv_src *s, int N, const float *Wt, const float *bias, float *C);
+/* C[B·OH·OW × N] = bias + col·Wt (Wt[k·k·C × N]), then the ReLU if relu: the same bits as im2col followed
+ * by nvm_gemm_bias. */
+void nvm_gemm_conv(nvm_compute *cx, const nvm_conv_src *s, int N, const float *Wt, const float *bias, int relu,
+                   float *C);
 /* dW[k·k·C × N] += colᵀ·dout (dout[B·OH·OW × N]): the same bits as im2col followed by
  * nvm_gemm(ta = 1, beta = 1). */
 void nvm_gemm_conv_wgrad(nvm_compute *cx, const nvm_conv_src *s, int N, const float *dout, float *dW);

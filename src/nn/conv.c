@@ -121,11 +121,11 @@ static nvm_conv_src conv_src(const nvm_layer *L, const float *in, int B)
     return s;
 }
 
-void nvm_conv_forward(const nvm_layer *L, const float *in, const float *W, const float *b, float *out, int B,
-                      nvm_compute *cx)
+void nvm_conv_forward(const nvm_layer *L, const float *in, const float *W, const float *b, int relu, float *out,
+                      int B, nvm_compute *cx)
 {
     nvm_conv_src s = conv_src(L, in, B);
-    nvm_gemm_conv(cx, &s, L->out_c, W, b, out);
+    nvm_gemm_conv(cx, &s, L->out_c, W, b, relu, out);
 }
 
 void nvm_conv_backward(const nvm_layer *L, const float *in, const float *W, const float *dout, float *dW,

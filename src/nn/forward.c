@@ -106,7 +106,7 @@ static void analog_layer(const nvm_layer *L, int l, const nvm_analog *an, const 
     if (late_bias)   /* a digital bias joins after the ADC and the gain */
         nvm_gemm(cx, 0, 0, R, N, K, rows, K, Wt, N, 0.0f, out, N);
     else
-        nvm_dense_forward(rows, Wt, b, out, R, K, N, cx);
+        nvm_dense_forward(rows, Wt, b, 0, out, R, K, N, cx);
     if (d->read_std > 0) {
         nvm_stream s = an->read;
         s.sub |= an->pass & 0xFFu;
@@ -143,18 +143,20 @@ void nvm_forward_an(const nvm_arch *a, const float *params, nvm_work *w, const f
             act_forward(L->act, out, (size_t)B * L->n_out, cx);
             continue;
         }
+        const int relu = L->act == NVM_ACT_RELU;   /* applied by the GEMM as it stores (same bits) */
         switch (L->kind) {
         case NVM_DENSE:
-            nvm_dense_forward(in, Wt, b, out, B, L->n_in, L->n_out, cx);
+            nvm_dense_forward(in, Wt, b, relu, out, B, L->n_in, L->n_out, cx);
             break;
         case NVM_CONV:
-            nvm_conv_forward(L, in, Wt, b, out, B, cx);
+            nvm_conv_forward(L, in, Wt, b, relu, out, B, cx);
             break;
         case NVM_POOL:
             nvm_maxpool_forward_mt(L, in, out, B, cx);
             break;
         }
-        act_forward(L->act, out, (size_t)B * L->n_out, cx);
+        if (!relu)
+            act_forward(L->act, out, (size_t)B * L->n_out, cx);
     }
 }
 

@@ -4,8 +4,8 @@
 
 #include "nvmsim/net.h"
 
-/* out[B×N] = in[B×K] · W[K×N] + b[N] (no activation) */
-void nvm_dense_forward(const float *in, const float *W, const float *b, float *out, int B, int K,
+/* out[B×N] = in[B×K] · W[K×N] + b[N], then the ReLU if relu (no other activation) */
+void nvm_dense_forward(const float *in, const float *W, const float *b, int relu, float *out, int B, int K,
                        int N, nvm_compute *cx);
 /* dW[K×N] += inᵀ·dout, db[N] += Σ_rows dout, and (if din) din[B×K] = dout[B×N] · Wᵀ */
 void nvm_dense_backward(const float *in, const float *W, const float *dout, float *dW, float *db,
@@ -26,9 +26,10 @@ void nvm_maxpool_forward_ref(const nvm_layer *L, const float *in, float *out, in
 void nvm_maxpool_backward_ref(const nvm_layer *L, const float *in, const float *out, const float *dout,
                               float *din, int B);
 
-/* out[B·OH·OW × out_c] = conv(in) + b, as im2col + nvm_dense_forward bit for bit, without writing col */
-void nvm_conv_forward(const nvm_layer *L, const float *in, const float *W, const float *b, float *out, int B,
-                      nvm_compute *cx);
+/* out[B·OH·OW × out_c] = conv(in) + b (then the ReLU if relu), as im2col + nvm_dense_forward bit for bit,
+ * without writing col */
+void nvm_conv_forward(const nvm_layer *L, const float *in, const float *W, const float *b, int relu, float *out,
+                      int B, nvm_compute *cx);
 /* dW += colᵀ·dout, db += Σ_rows dout and (if din) din = col2im(dout·Wᵀ) through dcol[B·OH·OW × k·k·C]:
  * as nvm_dense_backward on col + nvm_col2im bit for bit, col never written */
 void nvm_conv_backward(const nvm_layer *L, const float *in, const float *W, const float *dout, float *dW,
