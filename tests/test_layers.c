@@ -33,7 +33,8 @@ static nvm_compute *cxs[NCX];   /* no pool, pools of 1, 2, 3 threads */
 
 static void maxpool_matches_reference(void)
 {
-    const int shapes[][3] = {{4, 4, 1}, {6, 6, 4}, {5, 7, 3}, {30, 30, 32}, {13, 13, 64}, {8, 6, 13}};
+    const int shapes[][3] = {{4, 4, 1}, {6, 6, 4}, {5, 7, 3}, {30, 30, 32}, {13, 13, 64}, {8, 6, 13}, {6, 4, 8},
+                             {4, 6, 16}, {5, 5, 48}, {4, 4, 24}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const int B = 3;
         nvm_layer L = pool_layer(shapes[s][0], shapes[s][1], shapes[s][2]);
@@ -55,16 +56,31 @@ static void maxpool_matches_reference(void)
             nvm_maxpool_forward_mt(&L, in, o2, B, cxs[c]);
             CHECK(memcmp(out, o2, nout * sizeof *out) == 0);
         }
+        for (int isa = NVM_ISA_GENERIC; isa <= (int)nvm_isa_detect(); isa++) {   /* every vector width */
+            memset(o2, 0x7f, nout * sizeof *o2);
+            nvm_maxpool_forward_isa((nvm_isa)isa, &L, in, o2, B);
+            CHECK(memcmp(out, o2, nout * sizeof *out) == 0);
+        }
         nvm_maxpool_backward_ref(&L, in, out, dout, d2, B);
+        float *d2r = malloc(nin * sizeof *d2r);   /* and then act_backward's ReLU: in > 0 ? din : 0 */
+        for (size_t i = 0; i < nin; i++)
+            d2r[i] = in[i] > 0 ? d2[i] : 0;
         memset(d1, 0x7f, nin * sizeof *d1);   /* garbage: every element must be written */
         nvm_maxpool_backward(&L, in, out, dout, d1, B);
         CHECK(memcmp(d1, d2, nin * sizeof *d1) == 0);
-        for (int c = 0; c < NCX; c++) {
-            memset(d1, 0x7f, nin * sizeof *d1);
-            nvm_maxpool_backward_mt(&L, in, out, dout, d1, B, cxs[c]);
-            CHECK(memcmp(d1, d2, nin * sizeof *d1) == 0);
+        for (int relu = 0; relu <= 1; relu++) {
+            for (int c = 0; c < NCX; c++) {
+                memset(d1, 0x7f, nin * sizeof *d1);
+                nvm_maxpool_backward_mt(&L, in, out, dout, d1, B, relu, cxs[c]);
+                CHECK(memcmp(d1, relu ? d2r : d2, nin * sizeof *d1) == 0);
+            }
+            for (int isa = NVM_ISA_GENERIC; isa <= (int)nvm_isa_detect(); isa++) {
+                memset(d1, 0x7f, nin * sizeof *d1);
+                nvm_maxpool_backward_isa((nvm_isa)isa, &L, in, out, dout, d1, B, relu);
+                CHECK(memcmp(d1, relu ? d2r : d2, nin * sizeof *d1) == 0);
+            }
         }
-        free(in), free(out), free(o2), free(dout), free(d1), free(d2);
+        free(in), free(out), free(o2), free(dout), free(d1), free(d2), free(d2r);
     }
 }
 

@@ -163,11 +163,14 @@ void nvm_forward_an(const nvm_arch *a, const float *params, nvm_work *w, const f
 void nvm_backward(const nvm_arch *a, const float *params, float *grads, nvm_work *w, const float *input,
                   int first, int last, int B, nvm_compute *cx)
 {
+    int masked = 0;   /* grad[l + 1] already holds the ReLU's derivative (a pool below applied it) */
     for (int l = last - 1; l >= first; l--) {
         const nvm_layer *L = &a->layers[l];
         const float *Wt = params + L->w_off, *in = l == first ? input : w->act[l];
         float *dout = w->grad[l + 1], *din = l > first ? w->grad[l] : NULL;
-        act_backward(L->act, w->act[l + 1], dout, (size_t)B * L->n_out, cx);
+        if (!masked)
+            act_backward(L->act, w->act[l + 1], dout, (size_t)B * L->n_out, cx);
+        masked = 0;
         switch (L->kind) {
         case NVM_DENSE:
             nvm_dense_backward(in, Wt, dout, grads + L->w_off, grads + L->b_off, din, B, L->n_in,
@@ -177,8 +180,10 @@ void nvm_backward(const nvm_arch *a, const float *params, float *grads, nvm_work
             nvm_conv_backward(L, in, Wt, dout, grads + L->w_off, grads + L->b_off, w->dcol, din, B, cx);
             break;
         case NVM_POOL:
-            if (din)
-                nvm_maxpool_backward_mt(L, in, w->act[l + 1], dout, din, B, cx);
+            if (din) {   /* and the ReLU of the layer below, if it has one (bit for bit act_backward) */
+                masked = a->layers[l - 1].act == NVM_ACT_RELU;
+                nvm_maxpool_backward_mt(L, in, w->act[l + 1], dout, din, B, masked, cx);
+            }
             break;
         }
     }

@@ -21,6 +21,13 @@ void nvm_maxpool_forward(const nvm_layer *L, const float *in, float *out, int B)
 /* din[B×H×W×C] = dout routed to the first maximum of each window, 0 elsewhere */
 void nvm_maxpool_backward(const nvm_layer *L, const float *in, const float *out, const float *dout,
                           float *din, int B);
+/* The same on a given SIMD path (generic: 4-lane GNU vectors; avx2 8, avx512 16 lanes when C is a multiple),
+ * all bit-identical; relu: din is also multiplied by the derivative of the ReLU whose outputs in are
+ * (din = in > 0 ? din : 0, act_backward's expression), so the layer below needs no pass of its own.
+ * The two functions above are these on nvm_isa_detect()'s path, without relu. */
+void nvm_maxpool_forward_isa(nvm_isa isa, const nvm_layer *L, const float *in, float *out, int B);
+void nvm_maxpool_backward_isa(nvm_isa isa, const nvm_layer *L, const float *in, const float *out,
+                              const float *dout, float *din, int B, int relu);
 /* The same two, one element at a time (the references the vector code is tested against) */
 void nvm_maxpool_forward_ref(const nvm_layer *L, const float *in, float *out, int B);
 void nvm_maxpool_backward_ref(const nvm_layer *L, const float *in, const float *out, const float *dout,
@@ -41,7 +48,7 @@ void nvm_im2col_mt(const nvm_layer *L, const float *in, float *col, int B, nvm_c
 void nvm_col2im_mt(const nvm_layer *L, const float *dcol, float *din, int B, nvm_compute *cx);
 void nvm_maxpool_forward_mt(const nvm_layer *L, const float *in, float *out, int B, nvm_compute *cx);
 void nvm_maxpool_backward_mt(const nvm_layer *L, const float *in, const float *out, const float *dout,
-                             float *din, int B, nvm_compute *cx);
+                             float *din, int B, int relu, nvm_compute *cx);
 
 /* Runs fn(ctx, i0, i1) over [0, n) cut into pieces of `chunk` (the last may be shorter) on cx's pool. */
 typedef void nvm_range_fn(void *ctx, size_t i0, size_t i1);
