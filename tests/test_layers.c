@@ -208,6 +208,83 @@ static void conv_gemm_matches_im2col(void)
     }
 }
 
+/* nvm_conv_backward (weight gradient from packed strips or, for the first layer, im2col a chunk of images
+ * at a time; bias gradient on vectors; input gradient as a GEMM and col2im per chunk of images on the
+ * pool's workers) against the plain composition on the whole batch: im2col, dW += colᵀ·dout, db += the
+ * rows of dout in order, dcol = dout·Wᵀ, col2im by its scalar loops. Same bits on every ISA and pool. */
+static void col2im_scalar(const nvm_layer *L, const float *dcol, float *din, int B)
+{
+    memset(din, 0, (size_t)B * L->n_in * sizeof *din);
+    const float *src = dcol;
+    for (int b = 0; b < B; b++)
+        for (int oy = 0; oy < L->out_h; oy++)
+            for (int ox = 0; ox < L->out_w; ox++)
+                for (int ky = 0; ky < L->k; ky++)
+                    for (int kx = 0; kx < L->k; kx++, src += L->in_c) {
+                        int iy = oy + ky - L->pad, ix = ox + kx - L->pad;
+                        if (iy < 0 || iy >= L->in_h || ix < 0 || ix >= L->in_w)
+                            continue;
+                        for (int c = 0; c < L->in_c; c++)
+                            din[(((size_t)b * L->in_h + iy) * L->in_w + ix) * L->in_c + c] += src[c];
+                    }
+}
+
+static void conv_backward_matches_composition(void)
+{
+    const int shapes[][7] = {   /* H, W, C, k, pad, OC, B */
+        {32, 32, 3, 3, 0, 32, 7}, {15, 15, 32, 3, 0, 64, 9}, {6, 6, 64, 3, 0, 64, 20}, {8, 9, 5, 3, 1, 7, 3},
+        {7, 7, 16, 5, 2, 33, 4},  {5, 6, 17, 1, 0, 10, 2},  {10, 10, 8, 3, 1, 20, 5}};
+    for (int isa = NVM_ISA_GENERIC; isa <= (int)nvm_isa_detect(); isa++) {
+        nvm_pool *pools[3] = {NULL, nvm_pool_new(2), nvm_pool_new(3)};
+        nvm_compute *cx[3];
+        for (int p = 0; p < 3; p++)
+            cx[p] = nvm_compute_new((nvm_isa)isa, pools[p]);
+        for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++) {
+            const int *d = shapes[sh], B = d[6], N = d[5];
+            nvm_layer L = conv_layer(d[0], d[1], d[2], d[3], d[4], N);
+            const int M = B * L.out_h * L.out_w, K = L.k * L.k * L.in_c;
+            size_t nin = (size_t)B * L.n_in;
+            float *in = malloc(nin * sizeof *in), *col = malloc((size_t)M * K * sizeof *col);
+            float *Wt = malloc((size_t)K * N * sizeof *Wt), *dout = malloc((size_t)M * N * sizeof *dout);
+            float *dW0 = malloc((size_t)(K + 1) * N * sizeof *dW0), *dWr = malloc((size_t)(K + 1) * N * sizeof *dWr);
+            float *dW = malloc((size_t)(K + 1) * N * sizeof *dW), *dinr = malloc(nin * sizeof *dinr);
+            float *din = malloc(nin * sizeof *din), *dcol = malloc((size_t)M * K * sizeof *dcol);
+            for (size_t i = 0; i < nin; i++)
+                in[i] = frand();
+            for (size_t i = 0; i < (size_t)K * N; i++)
+                Wt[i] = frand();
+            for (size_t i = 0; i < (size_t)(K + 1) * N; i++)
+                dW0[i] = frand();
+            for (size_t i = 0; i < (size_t)M * N; i++)
+                dout[i] = frand();
+            /* the composition; dW and db side by side as in the parameter table */
+            memcpy(dWr, dW0, (size_t)(K + 1) * N * sizeof *dWr);
+            nvm_im2col(&L, in, col, B);
+            nvm_gemm(cx[0], 1, 0, K, N, M, col, K, dout, N, 1.0f, dWr, N);
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < N; j++)
+                    dWr[(size_t)K * N + j] += dout[(size_t)i * N + j];
+            nvm_gemm(cx[0], 0, 1, M, K, N, dout, N, Wt, N, 0.0f, col, K);
+            col2im_scalar(&L, col, dinr, B);
+            for (int p = 0; p < 3; p++)
+                for (int first = 0; first <= 1; first++) {
+                    memcpy(dW, dW0, (size_t)(K + 1) * N * sizeof *dW);
+                    memset(din, 0x7f, nin * sizeof *din);
+                    memset(dcol, 0x7f, (size_t)M * K * sizeof *dcol);
+                    nvm_conv_backward(&L, in, Wt, dout, dW, dW + (size_t)K * N, dcol, first ? NULL : din, B, cx[p]);
+                    CHECK(memcmp(dW, dWr, (size_t)(K + 1) * N * sizeof *dW) == 0);
+                    if (!first)
+                        CHECK(memcmp(din, dinr, nin * sizeof *din) == 0);
+                }
+            free(in), free(col), free(Wt), free(dout), free(dW0), free(dWr), free(dW), free(dinr), free(din), free(dcol);
+        }
+        for (int p = 0; p < 3; p++) {
+            nvm_compute_free(cx[p]);
+            nvm_pool_free(pools[p]);
+        }
+    }
+}
+
 int main(void)
 {
     nvm_pool *pools[NCX] = {NULL, nvm_pool_new(1), nvm_pool_new(2), nvm_pool_new(3)};
@@ -216,6 +293,7 @@ int main(void)
     maxpool_matches_reference();
     im2col_matches_reference();
     conv_gemm_matches_im2col();
+    conv_backward_matches_composition();
     for (int c = 0; c < NCX; c++) {
         nvm_compute_free(cxs[c]);
         nvm_pool_free(pools[c]);

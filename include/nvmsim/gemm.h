@@ -54,6 +54,10 @@ int nvm_compute_logging(const nvm_compute *cx);
 void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc);
 
+/* nvm_gemm run whole on the calling thread with the scratch of pool worker `worker` (the worker argument of
+ * a task of nvm_compute_pool(cx)), for GEMMs inside such tasks; the same bits as nvm_gemm. */
+void nvm_gemm_worker(nvm_compute *cx, int worker, int ta, int tb, int M, int N, int K, const float *A, int lda,
+                     const float *B, int ldb, float beta, float *C, int ldc);
 /* C[M×N] = bias (the same N-vector in every row) + op(A)·op(B): the same bits as copying bias into every
  * row and calling nvm_gemm with beta = 1, without the pass over C (the chain of each element starts at
  * bias[j] in the registers). C is never read. relu: then C = C > 0 ? C : 0 element by element, applied to

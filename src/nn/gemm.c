@@ -637,7 +637,9 @@ static void scale_c(int M, int N, float beta, float *C, int ldc)
             C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
 }
 
-static void gemm_run(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
+/* worker < 0: the tasks run on cx's pool; else all of them on the calling thread with that worker's
+ * scratch (a GEMM inside a pool task, which may not start another pool run). */
+static void gemm_run(nvm_compute *cx, int worker, int ta, int tb, int M, int N, int K, const float *A, int lda,
                      const nvm_conv_src *conv, const float *B, int ldb, float beta, const float *bias, int relu,
                      float *C, int ldc)
 {
@@ -677,7 +679,7 @@ static void gemm_run(nvm_compute *cx, int ta, int tb, int M, int N, int K, const
      * because results never depend on the grid (see the top of the file). A transposed B is packed
      * per task: row groups of ≥ 128 then amortise the packing. */
     double flops = 2.0 * M * N * K;
-    int want = flops / TASK_FLOPS > MAX_TASKS ? MAX_TASKS : (int)(flops / TASK_FLOPS);
+    int want = worker >= 0 ? 1 : flops / TASK_FLOPS > MAX_TASKS ? MAX_TASKS : (int)(flops / TASK_FLOPS);
     if ((double)K * N > L2_FLOATS && (double)K * M > L2_FLOATS && want > nvm_pool_size(cx->pool))
         want = nvm_pool_size(cx->pool);
     int min_strips = tb ? 128 / MR : (double)K * N > L2_FLOATS ? 64 / MR : 2;
@@ -696,32 +698,42 @@ static void gemm_run(nvm_compute *cx, int ta, int tb, int M, int N, int K, const
         else
             break;
     }
-    nvm_pool_run(cx->pool, g.gm * g.gn, gemm_task, &g);
+    if (worker >= 0)
+        for (int t = 0; t < g.gm * g.gn; t++)
+            gemm_task(&g, t, worker);
+    else
+        nvm_pool_run(cx->pool, g.gm * g.gn, gemm_task, &g);
 }
 
 void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc)
 {
-    gemm_run(cx, ta, tb, M, N, K, A, lda, NULL, B, ldb, beta, NULL, 0, C, ldc);
+    gemm_run(cx, -1, ta, tb, M, N, K, A, lda, NULL, B, ldb, beta, NULL, 0, C, ldc);
+}
+
+void nvm_gemm_worker(nvm_compute *cx, int worker, int ta, int tb, int M, int N, int K, const float *A, int lda,
+                     const float *B, int ldb, float beta, float *C, int ldc)
+{
+    gemm_run(cx, worker, ta, tb, M, N, K, A, lda, NULL, B, ldb, beta, NULL, 0, C, ldc);
 }
 
 void nvm_gemm_bias(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
                    const float *B, int ldb, const float *bias, int relu, float *C, int ldc)
 {
-    gemm_run(cx, ta, tb, M, N, K, A, lda, NULL, B, ldb, 0.0f, bias, relu, C, ldc);
+    gemm_run(cx, -1, ta, tb, M, N, K, A, lda, NULL, B, ldb, 0.0f, bias, relu, C, ldc);
 }
 
 void nvm_gemm_conv(nvm_compute *cx, const nvm_conv_src *s, int N, const float *Wt, const float *bias, int relu,
                    float *C)
 {
     int M = s->B * s->OH * s->OW, K = s->k * s->k * s->C;
-    gemm_run(cx, 0, 0, M, N, K, NULL, K, s, Wt, N, 0.0f, bias, relu, C, N);
+    gemm_run(cx, -1, 0, 0, M, N, K, NULL, K, s, Wt, N, 0.0f, bias, relu, C, N);
 }
 
 void nvm_gemm_conv_wgrad(nvm_compute *cx, const nvm_conv_src *s, int N, const float *dout, float *dW)
 {
     int M = s->B * s->OH * s->OW, K = s->k * s->k * s->C;
-    gemm_run(cx, 1, 0, K, N, M, NULL, K, s, dout, N, 1.0f, NULL, 0, dW, N);
+    gemm_run(cx, -1, 1, 0, K, N, M, NULL, K, s, dout, N, 1.0f, NULL, 0, dW, N);
 }
 
 void nvm_gemm_ref(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
