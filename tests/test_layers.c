@@ -148,16 +148,17 @@ static void im2col_matches_reference(void)
     }
 }
 
-/* nvm_gemm_conv / nvm_gemm_conv_wgrad (im2col packed inside the GEMM) against im2col followed by
- * nvm_gemm_bias / nvm_gemm(ta = 1): the same bits on every ISA path and pool. Shapes: RGB (C = 3, taps
- * straddle the strips), C a multiple of 8, odd C, 'same' padding, 5×5, 1×1, fewer rows or columns than
- * a strip, and more pixels than one k block. */
+/* nvm_gemm_conv / nvm_gemm_conv_wgrad (im2col packed inside the GEMM, or read in place a kernel row at a
+ * time for strips within an output row) against im2col followed by nvm_gemm_bias / nvm_gemm(ta = 1): the
+ * same bits on every ISA path and pool. Shapes: RGB (C = 3, taps straddle the strips), C a multiple of 8,
+ * odd C, 'same' padding, 5×5, 1×1, fewer rows or columns than a strip, more pixels than one k block, and
+ * k·k·C over one k block with kernel rows across the k blocks (432 = 2 × 216, 144 per kernel row). */
 static void conv_gemm_matches_im2col(void)
 {
     const int shapes[][7] = {   /* H, W, C, k, pad, OC, B */
         {32, 32, 3, 3, 0, 32, 3}, {15, 15, 32, 3, 0, 64, 3}, {6, 6, 64, 3, 0, 64, 30}, {8, 9, 5, 3, 1, 7, 3},
         {7, 7, 2, 5, 2, 33, 2},   {5, 6, 17, 1, 0, 10, 2},  {3, 3, 3, 3, 0, 5, 1},   {4, 4, 2, 1, 0, 3, 1},
-        {9, 9, 8, 5, 0, 16, 3},   {10, 10, 16, 3, 1, 20, 5}};
+        {9, 9, 8, 5, 0, 16, 3},   {10, 10, 16, 3, 1, 20, 5}, {12, 20, 48, 3, 1, 40, 2}, {7, 30, 24, 3, 0, 70, 2}};
     for (int isa = NVM_ISA_GENERIC; isa <= (int)nvm_isa_detect(); isa++) {
         nvm_pool *pools[3] = {NULL, nvm_pool_new(2), nvm_pool_new(3)};
         nvm_compute *cx[3];

@@ -552,6 +552,19 @@ static void pack_conv_cols(const nvm_conv_src *s, int base, int MR, int pc, int 
     }
 }
 
+/* The forward operand's rows base..base+MR in place: when they are MR pixels of one output row whose taps
+ * all lie inside the image, row ii of kernel row ky is MR·C... contiguous floats: col(base + ii, ky·kC + r)
+ * = a0[ii·C + ky·W·C + r] for r < kC. A kernel call per kernel row then reads them with rsa = C, csa = 1
+ * and nothing is packed. Returns a0, or NULL (rows across output rows or into the padding: packed). */
+static const float *conv_rows_inplace(const nvm_conv_src *s, int base, int MR)
+{
+    pixel q = pixel_of(s, base);
+    const int x0 = q.ox - s->pad, y0 = q.oy - s->pad;
+    if (q.ox + MR > s->OW || x0 < 0 || x0 + MR - 1 + s->k > s->W || y0 < 0 || y0 + s->k > s->H)
+        return NULL;
+    return s->in + (((size_t)q.b * s->H + y0) * s->W + x0) * s->C;
+}
+
 /* ---- driver ------------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -598,6 +611,23 @@ static void gemm_task(void *ctx, int task, int worker)
             int r0 = i1 - i < MR ? MR - (i1 - i) : 0, ia = g->M >= MR ? i - r0 : i;
             const float *a;
             ptrdiff_t rsa = g->ta ? 1 : g->lda, csa = g->ta ? g->lda : 1;
+            float *c = g->C + (size_t)i * g->ldc;
+            const float *a0 = g->conv && !g->ta && g->M >= MR ? conv_rows_inplace(g->conv, i - r0, MR) : NULL;
+            if (a0) {   /* the rows in place: one call per kernel row, each continuing the chains (K_LOAD) */
+                const nvm_conv_src *cs = g->conv;
+                const int kC = cs->k * cs->C;
+                for (int j = j0; j < j1; j += NR) {
+                    int nr = j1 - j < NR ? j1 - j : NR;
+                    for (int e = pc, n; e < pc + kb; e += n) {
+                        int ky = e / kC, r = e - ky * kC;
+                        n = kC - r < pc + kb - e ? kC - r : pc + kb - e;
+                        int f = (g->beta1 || e > 0 ? K_LOAD : 0) | (g->relu && e + n == g->K ? K_RELU : 0);
+                        kern(n, a0 + (size_t)ky * cs->W * cs->C + r, cs->C, 1, g->B + (size_t)e * g->ldb + j, g->ldb,
+                             c + j, g->ldc, f, e == 0 && bias ? bias + j : NULL, r0, nr);
+                    }
+                }
+                continue;
+            }
             if (g->conv) {   /* strip row ii is row i - r0 + ii of op(A) in both cases of the shift */
                 if (g->ta)
                     pack_conv_cols(g->conv, i - r0, MR, pc, kb, apack), rsa = 1, csa = MR;
@@ -615,7 +645,6 @@ static void gemm_task(void *ctx, int task, int worker)
             } else {
                 a = g->ta ? g->A + (size_t)pc * g->lda + ia : g->A + (size_t)ia * g->lda + pc;
             }
-            float *c = g->C + (size_t)i * g->ldc;
             for (int j = j0; j < j1; j += NR) {
                 int nr = j1 - j < NR ? j1 - j : NR;
                 const float *bj = bias ? bias + j : NULL;
