@@ -495,8 +495,52 @@ static void conv_row(const nvm_conv_src *s, pixel q, int e0, int e1, float *dst)
 
 /* Forward operand: the strip's rows base..base+MR of col (rows < 0 are zero padding for M < MR),
  * columns pc..pc+kb, row-major into dst (row stride kb). */
-static void pack_conv_rows(const nvm_conv_src *s, int base, int MR, int pc, int kb, float *dst)
+#if NVM_X86
+/* dst[0..n) = src[0..n) in 16-float pieces, the last one masked: one load and one store per kernel row of
+ * an RGB convolution (9 floats), where copy_floats needs two and a scalar tail. */
+__attribute__((target("avx512f"))) static inline void copy_avx512(float *dst, const float *src, int n)
 {
+    for (; n >= 16; n -= 16, dst += 16, src += 16)
+        _mm512_storeu_ps(dst, _mm512_loadu_ps(src));
+    if (n > 0) {
+        __mmask16 m = (__mmask16)((1u << n) - 1);
+        _mm512_mask_storeu_ps(dst, m, _mm512_maskz_loadu_ps(m, src));
+    }
+}
+
+/* pack_conv_rows (below) on AVX-512 machines: rows whose taps all lie inside the image are copied a run
+ * (a kernel row's part in [pc, pc + kb)) at a time with copy_avx512; the others go through conv_row. */
+__attribute__((target("avx512f"))) static void pack_conv_rows_avx512(const nvm_conv_src *s, int base, int MR, int pc,
+                                                                     int kb, float *dst)
+{
+    const int C = s->C, kC = s->k * C;
+    pixel q = pixel_of(s, base);
+    for (int ii = 0; ii < MR; ii++, pixel_next(s, &q)) {
+        const int x0 = q.ox - s->pad, y0 = q.oy - s->pad;
+        float *d = dst + (size_t)ii * kb;
+        if (x0 < 0 || x0 + s->k > s->W || y0 < 0 || y0 + s->k > s->H) {
+            conv_row(s, q, pc, pc + kb, d);
+            continue;
+        }
+        const float *src = s->in + (((size_t)q.b * s->H + y0) * s->W + x0) * C;
+        for (int e = pc, n; e < pc + kb; e += n, d += n) {
+            int ky = e / kC, r = e - ky * kC;
+            n = kC - r < pc + kb - e ? kC - r : pc + kb - e;
+            copy_avx512(d, src + (size_t)ky * s->W * C + r, n);
+        }
+    }
+}
+#endif
+
+static void pack_conv_rows(const nvm_conv_src *s, int base, int MR, int pc, int kb, float *dst, nvm_isa isa)
+{
+#if NVM_X86
+    if (isa == NVM_ISA_AVX512 && base >= 0) {
+        pack_conv_rows_avx512(s, base, MR, pc, kb, dst);
+        return;
+    }
+#endif
+    (void)isa;
     int first = base < 0 ? -base : 0;
     memset(dst, 0, (size_t)first * kb * sizeof(float));
     pixel q = pixel_of(s, base + first);
@@ -632,7 +676,7 @@ static void gemm_task(void *ctx, int task, int worker)
                 if (g->ta)
                     pack_conv_cols(g->conv, i - r0, MR, pc, kb, apack), rsa = 1, csa = MR;
                 else
-                    pack_conv_rows(g->conv, i - r0, MR, pc, kb, apack), rsa = kb, csa = 1;
+                    pack_conv_rows(g->conv, i - r0, MR, pc, kb, apack, cx->isa), rsa = kb, csa = 1;
                 a = apack;
             } else if (g->M < MR) {
                 a = g->ta ? g->A + (size_t)pc * g->lda + ia : g->A + (size_t)ia * g->lda + pc;
