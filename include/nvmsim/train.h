@@ -32,7 +32,7 @@ int nvm_train(const nvm_arch *a, float *params, int first, const float *x, const
 uint64_t nvm_train_provenance(const nvm_arch *a, const nvm_train_opts *o, uint64_t seed, uint32_t base,
                               uint32_t init_sub, uint64_t data);
 
-/* A batch size for inference that keeps the activations of a (in nvm_work) to tens of MB. */
+/* A batch size for inference whose largest layer input + output (about 1.5 MB) stays in a core's L2. */
 int nvm_eval_batch(const nvm_arch *a);
 
 /* Runs layers [first, last) on x[n × in] in chunks of w->max_batch rows; out[n × width] receives the
