@@ -72,13 +72,15 @@ static const flag_def FLAGS[] = {
     {"--retrain-epochs", "N", E | S, "epochs of detector retraining [5]"},
     {"--retrain-lr", "X", E | S, "learning rate of detector retraining [sgd 0.02, adam 0.0005]"},
     {"--degrade-biases", "yes|no", E | S, "apply g() to feature-extractor biases too [yes]"},
-    {"--epochs", "N", T | S, "training epochs of the base network [15; with convolutions 12]"},
+    {"--epochs", "N", T | S | BN,
+     "training epochs of the base network [15; with convolutions 12; bench --sweep: MLPs 15,\n"
+     "                        cnn 1, 0 = untrained]"},
     {"--optim", "NAME", T | E | S | BN, "sgd (with momentum) or adam, base and detector [sgd; with convolutions adam]"},
     {"--lr", "X", T | S | BN, "initial learning rate, cosine-decayed to lr/20 [sgd 0.05, adam 0.001]"},
     {"--momentum", "X", T | E | S, "SGD momentum [0.9]"},
     {"--batch", "N", T | E | S | BN, "mini-batch size (base network and detector) [32; with convolutions 64]"},
     {"--seed", "S", T | E | S, "seed of every random draw [1; eval: the model's]"},
-    {"--model", "FILE", E | S | I, "a model file written by `nvmsim train`"},
+    {"--model", "FILE", E | S | I | BN, "a model file written by `nvmsim train`"},
     {"--out", "FILE", T | S | M, "output: model file [model.nvm]; sweep CSV [<net>.csv]; its folder must exist"},
     {"--data", "DIR", T | E | S | I | BN, "data folder [$NVMSIM_DATA, else ./data]: DIR/mnist/, DIR/cifar-10-batches-bin/"},
     {"--train-limit", "N", T | E | S | I, "use only the first N training samples [all]"},
@@ -227,7 +229,8 @@ static const char *ABOUT[] = {
                       "per thread) on the real data (--data; a synthetic set of its shape, with a note, if it is\n"
                       "missing): cells/s, s/cell, and each cell's time split into the features of the training\n"
                       "set, the detector's retraining and the test reads, against the time its feature passes\n"
-                      "would take at the FMA peak.\n",
+                      "would take at the FMA peak. The base network is trained first (--epochs; the time a\n"
+                      "cell's retraining takes depends on it), or --model's.\n",
     [NVM_CMD_MERGE] = "Usage: nvmsim merge --out FILE SHARD_CSV...\n"
                       "Joins the shards of one sweep (`sweep ... --out FILE --shard K/N`, K = 0..N-1) into FILE,\n"
                       "byte for byte the CSV one machine would write, and FILE.json. Checks that every shard\n"

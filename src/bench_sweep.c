@@ -9,6 +9,7 @@
 #include "nvmsim/cell.h"
 #include "nvmsim/cli.h"
 #include "nvmsim/device_args.h"
+#include "nvmsim/model.h"
 #include "nvmsim/noise.h"
 #include "nvmsim/session.h"
 #include "nvmsim/sweep.h"
@@ -110,14 +111,23 @@ static int bench_net(const nvm_args *a, const char *net, int cells_arg, nvm_err 
     nvm_noise *noises = NULL;
     double *alphas = NULL;
     nvm_device_axes dx = {0};
+    nvm_model model = {0};
+    const char *mpath = nvm_arg(a, "--model");
     float *params = NULL;
     nvm_cell_scratch *workers = NULL;
     nvm_step_log *logs = NULL;
     cell_time *times = NULL;
-    int rc, nfe = 100, n_noise = 0, n_alpha = 0, threads = 1, synth = 0, nw = 0;
+    int rc, nfe = 100, n_noise = 0, n_alpha = 0, threads = 1, synth = 0, nw = 0, base_epochs = 0;
+    double train_s = 0;
+    nvm_compute *tcx = NULL;
     char data_note[640] = "";
-    if ((rc = nvm_choose_net(a, &n, e)))
+    if (mpath) {   /* the model names the network and its data format */
+        if ((rc = nvm_model_load(mpath, &model, e)))
+            return rc;
+        n = (nvm_net_choice){model.arch.name, NULL, strchr(model.arch.spec, 'c') != NULL, model.arch.in_c == 3};
+    } else if ((rc = nvm_choose_net(a, &n, e))) {
         return rc;
+    }
     if (net)
         n.net = net, n.spec = NULL, n.conv = strcmp(net, "cnn") == 0, n.cifar = n.conv;
     if ((rc = nvm_arg_int(a, "--nfe", 100, 1, 100000, &nfe, e)) || (rc = nvm_train_defaults(a, n.conv, &train, e)) ||
@@ -125,6 +135,12 @@ static int bench_net(const nvm_args *a, const char *net, int cells_arg, nvm_err 
         (rc = nvm_parse_range("--alpha", GRID_ALPHA, 0, 1000, &alphas, &n_alpha, e)) ||
         (rc = nvm_device_axes_parse(a, noises, n_noise, &dx, e)))
         goto done;
+    if ((rc = nvm_arg_int(a, "--epochs", n.conv ? 1 : train.epochs, 0, 10000, &base_epochs, e)))
+        goto done;
+    if (mpath && nvm_arg(a, "--epochs")) {
+        rc = nvm_fail(e, NVM_EUSAGE, "--epochs trains a base network; --model gives one: drop one of them");
+        goto done;
+    }
     retrain = train;   /* as nvm_cmd_sweep: the base network's optimiser, 5 epochs, its own rate */
     retrain.epochs = 5;
     retrain.lr = train.optim == NVM_ADAM ? 0.0005 : 0.02;
@@ -156,8 +172,13 @@ static int bench_net(const nvm_args *a, const char *net, int cells_arg, nvm_err 
         goto done;
     }
     threads = s.threads;
-    if ((rc = nvm_build_arch(&arch, &n, &nfe, s.train.h, s.train.w, s.train.c, s.train.classes, e)))
+    if (mpath) {
+        arch = model.arch;
+        if ((rc = nvm_model_fits(mpath, &arch, &s.train, e)))
+            goto done;
+    } else if ((rc = nvm_build_arch(&arch, &n, &nfe, s.train.h, s.train.w, s.train.c, s.train.classes, e))) {
         goto done;
+    }
     nw = nvm_pool_size(s.pool);
     const int cells = cells_arg > 0 ? cells_arg : (n.conv ? 2 : 4) * nw;
     params = nvm_alloc_floats(arch.n_params);
@@ -168,15 +189,42 @@ static int bench_net(const nvm_args *a, const char *net, int cells_arg, nvm_err 
         rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
         goto done;
     }
-    /* The base network: freshly initialised as a sweep's base 0 of this width would be before training
-     * (a cell's work depends on the shapes only). */
-    nvm_stream init = nvm_stream_make(1, NVM_RNG_INIT, 0, (uint32_t)nfe);
-    nvm_arch_init(&arch, params, &init);
+    /* The base network: the model's, else a sweep's base 0 of this width trained for base_epochs (its
+     * weights decide how sparse the features and gradients are, and so how long retraining takes:
+     * an untrained one retrains several times slower than a trained one). */
+    if (mpath) {
+        memcpy(params, model.params, arch.n_params * sizeof(float));
+    } else {
+        nvm_stream init = nvm_stream_make(1, NVM_RNG_INIT, 0, (uint32_t)nfe);
+        nvm_arch_init(&arch, params, &init);
+        nvm_train_opts bo = train;
+        bo.epochs = base_epochs;
+        double t0 = nvm_now();
+        if (base_epochs > 0 &&
+            (!(tcx = nvm_compute_new(s.isa, s.pool)) ||
+             (rc = nvm_train(&arch, params, 0, s.train.x, s.train.y, s.train.n, &bo,
+                             nvm_stream_make(1, NVM_RNG_SHUFFLE, 0, 0), tcx, NULL, NULL, e)))) {
+            if (!tcx)
+                rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
+            goto done;
+        }
+        train_s = nvm_now() - t0;
+    }
+    char base_note[160];
+    if (mpath)
+        snprintf(base_note, sizeof base_note, "base network %s (test accuracy %.4f)", mpath, model.test_acc);
+    else if (base_epochs > 0)
+        snprintf(base_note, sizeof base_note, "base network trained first: %d epoch%s %s, %.1f s (not part of a cell)",
+                 base_epochs, base_epochs == 1 ? "" : "s", train.optim == NVM_ADAM ? "adam" : "sgd", train_s);
+    else
+        snprintf(base_note, sizeof base_note, "base network untrained (--epochs 0; its retraining is slower than "
+                 "a trained one's)");
     int zero = 0;
     const nvm_cell_ctx ctx = {.a = &arch, .clean = params, .train = &s.train, .test = &s.test, .retrain = &retrain,
                               .cal = NULL, .times = dx.times, .n_time = dx.n_time, .comps = dx.comps,
                               .n_comp = dx.n_comp, .retrain_each = dx.retrain_each, .retrain_at = dx.retrain_at,
-                              .nd = &zero, .n_nd = 1, .seed = 1, .base = 0, .degrade_biases = 1};
+                              .nd = &zero, .n_nd = 1, .seed = mpath ? model.seed : 1, .base = mpath ? model.base : 0,
+                              .degrade_biases = 1};
     for (int i = 0; i < nw; i++)
         if (nvm_cell_scratch_init(&workers[i], &ctx, s.isa) != NVM_OK) {
             rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for %d workers' feature caches", nw);
@@ -192,10 +240,10 @@ static int bench_net(const nvm_args *a, const char *net, int cells_arg, nvm_err 
     if (synth)
         printf("# NOTE: %s\n", data_note);
     printf("# the default grid (--noise gauss --alpha %s, chip 0 first): its first %d cell%s, %d at a time, one "
-           "thread each, through nvm_cell_run as `nvmsim sweep` runs them; base network freshly initialised (a "
-           "cell's work depends only on the shapes); retraining %d epochs %s lr %g batch %d; feature extractor "
-           "%.2f MFLOP/image\n", GRID_ALPHA, cells, cells == 1 ? "" : "s", nw, retrain.epochs,
-           retrain.optim == NVM_ADAM ? "adam" : "sgd", retrain.lr, retrain.batch, fe_flop * 1e-6);
+           "thread each, through nvm_cell_run as `nvmsim sweep` runs them; %s; retraining %d epochs %s lr %g "
+           "batch %d; feature extractor %.2f MFLOP/image\n", GRID_ALPHA, cells, cells == 1 ? "" : "s", nw,
+           base_note, retrain.epochs, retrain.optim == NVM_ADAM ? "adam" : "sgd", retrain.lr, retrain.batch,
+           fe_flop * 1e-6);
     fflush(stdout);
     bench_job job = {.ctx = &ctx, .grid = &grid, .workers = workers, .logs = logs, .times = times};
     double t0 = nvm_now();
@@ -251,6 +299,8 @@ done:
     free(noises);
     free(alphas);
     nvm_device_axes_free(&dx);
+    nvm_model_free(&model);
+    nvm_compute_free(tcx);
     nvm_session_close(&s);
     return rc;
 }
@@ -260,7 +310,10 @@ int nvm_bench_sweep(const nvm_args *a, nvm_err *e)
     int cells, rc;
     if ((rc = nvm_arg_int(a, "--cells", 0, 1, 100000, &cells, e)))
         return rc;
-    if (nvm_arg(a, "--net") || nvm_arg(a, "--arch"))
+    if (nvm_arg(a, "--model") && (nvm_arg(a, "--net") || nvm_arg(a, "--arch") || nvm_arg(a, "--nfe")))
+        return nvm_fail(e, NVM_EUSAGE, "--model names the network; drop %s",
+                        nvm_arg(a, "--net") ? "--net" : nvm_arg(a, "--arch") ? "--arch" : "--nfe");
+    if (nvm_arg(a, "--net") || nvm_arg(a, "--arch") || nvm_arg(a, "--model"))
         return bench_net(a, NULL, cells, e);
     if ((rc = bench_net(a, "mlp2", cells, e)))   /* both default grids */
         return rc;
