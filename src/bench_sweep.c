@@ -130,12 +130,17 @@ static int bench_net(const nvm_args *a, const char *net, int cells_arg, nvm_err 
     }
     if (net)
         n.net = net, n.spec = NULL, n.conv = strcmp(net, "cnn") == 0, n.cifar = n.conv;
-    if ((rc = nvm_arg_int(a, "--nfe", 100, 1, 100000, &nfe, e)) || (rc = nvm_train_defaults(a, n.conv, &train, e)) ||
+    /* --epochs may be 0 here (an untrained base): the training defaults are read without it */
+    nvm_args ta = *a;
+    for (int k = 0; k < NVM_MAX_FLAGS; k++)
+        if (ta.val[k] && ta.val[k] == nvm_arg(a, "--epochs"))
+            ta.val[k] = NULL;
+    if ((rc = nvm_arg_int(a, "--nfe", 100, 1, 100000, &nfe, e)) || (rc = nvm_train_defaults(&ta, n.conv, &train, e)) ||
         (rc = nvm_noise_parse_list("gauss", &noises, &n_noise, e)) ||
         (rc = nvm_parse_range("--alpha", GRID_ALPHA, 0, 1000, &alphas, &n_alpha, e)) ||
         (rc = nvm_device_axes_parse(a, noises, n_noise, &dx, e)))
         goto done;
-    if ((rc = nvm_arg_int(a, "--epochs", n.conv ? 1 : train.epochs, 0, 10000, &base_epochs, e)))
+    if ((rc = nvm_arg_int(a, "--epochs", n.conv ? 1 : 15, 0, 10000, &base_epochs, e)))
         goto done;
     if (mpath && nvm_arg(a, "--epochs")) {
         rc = nvm_fail(e, NVM_EUSAGE, "--epochs trains a base network; --model gives one: drop one of them");

@@ -230,6 +230,30 @@ static void thread_independent(void)
     free(p2);
 }
 
+/* nvm_adam_step on every vector width against the plain loop (one element at a time: n = 1 calls run
+ * only the scalar tail), on moments and gradients with zeros, subnormals, huge and negative values. */
+static void adam_widths(void)
+{
+    enum { N = 203 };
+    float p0[N], g[N], m0[N], v0[N], pr[N], mr[N], vr[N], p[N], m[N], v[N];
+    nvm_stream s = nvm_stream_make(4, NVM_RNG_INIT, 1, 2);
+    for (int i = 0; i < N; i++) {
+        double u = nvm_uniform(&s, (uint64_t)i), w = nvm_uniform(&s, 1000 + (uint64_t)i);
+        p0[i] = (float)(u - 0.5);
+        g[i] = i % 7 == 0 ? 0.0f : i % 11 == 0 ? 1e-39f : i % 13 == 0 ? -3e4f : (float)(w - 0.5) * 1e-3f;
+        m0[i] = i % 5 == 0 ? 2e-41f * (float)(i % 3) : (float)(u - 0.3) * 1e-4f;
+        v0[i] = i % 9 == 0 ? 1e-44f : i % 4 == 0 ? 0.0f : (float)w * 1e-7f;
+    }
+    memcpy(pr, p0, sizeof pr), memcpy(mr, m0, sizeof mr), memcpy(vr, v0, sizeof vr);
+    for (int i = 0; i < N; i++)
+        nvm_adam_step(NVM_ISA_GENERIC, pr + i, g + i, mr + i, vr + i, 1, 1e-3f, 0.19f, 0.002f);
+    for (int isa = NVM_ISA_GENERIC; isa <= (int)nvm_isa_detect(); isa++) {
+        memcpy(p, p0, sizeof p), memcpy(m, m0, sizeof m), memcpy(v, v0, sizeof v);
+        nvm_adam_step((nvm_isa)isa, p, g, m, v, N, 1e-3f, 0.19f, 0.002f);
+        CHECK(memcmp(p, pr, sizeof p) == 0 && memcmp(m, mr, sizeof m) == 0 && memcmp(v, vr, sizeof v) == 0);
+    }
+}
+
 int main(void)
 {
     for (int isa = 0; isa <= (int)nvm_isa_detect(); isa++) {
@@ -240,5 +264,6 @@ int main(void)
         nvm_compute_free(cx);
     }
     thread_independent();
+    adam_widths();
     return check_report("net");
 }

@@ -26,6 +26,11 @@ int nvm_train(const nvm_arch *a, float *params, int first, const float *x, const
               const nvm_train_opts *o, nvm_stream shuffle, nvm_compute *cx, nvm_epoch_fn on_epoch,
               void *ctx, nvm_err *e);
 
+/* One Adam step (β1 0.9, β2 0.999, ε 1e-8; c1, c2 the bias corrections 1 − β^t) of n parameters p with
+ * gradients g and moments m, v, on the vector width of isa; every width gives the bits of the scalar
+ * loop (nvm_train calls it with its context's ISA; exposed for the tests). */
+void nvm_adam_step(nvm_isa isa, float *p, const float *g, float *m, float *v, size_t n, float lr, float c1, float c2);
+
 /* What makes a trained base network: its layers and input shape, the training settings, the seed, base
  * index and init sub-stream, and `data` (a hash of the training data). Equal values mean training would
  * give the same parameters, so a saved network can stand in for training it again. */
