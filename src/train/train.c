@@ -172,12 +172,14 @@ void nvm_run_layers_an(const nvm_arch *a, const float *params, int first, int la
 {
     const int in = a->layers[first].n_in, width = a->layers[last - 1].n_out, logging = nvm_compute_logging(cx);
     const double t0 = logging ? nvm_now() : 0, c0 = logging ? nvm_thread_cpu() : 0;
+    float *act_last = w->act[last];
     for (int start = 0; start < n; start += w->max_batch) {
         int B = n - start < w->max_batch ? n - start : w->max_batch;
+        w->act[last] = out + (size_t)start * width;   /* the last layer writes its rows of out itself */
         nvm_forward_an(a, params, w, x + (size_t)start * in, first, last, B, cx, an,
                        sample0 + (uint64_t)start);
-        memcpy(out + (size_t)start * width, w->act[last], (size_t)B * width * sizeof(float));
     }
+    w->act[last] = act_last;
     if (logging)
         nvm_compute_log_step(cx, NVM_STEP_LAYERS, first, last, n, x, t0, c0);
 }
