@@ -59,5 +59,7 @@ size_t nvm_image_chunk(size_t floats_per_image);
 
 /* Fast tanh (see forward.c); tests compare it with libm. */
 float nvm_tanh(float x);
+/* v[i] = nvm_tanh(v[i]) for i < n on the vector width of isa (4, 8 or 16 lanes): nvm_tanh's bits. */
+void nvm_tanh_array(nvm_isa isa, float *v, size_t n);
 
 #endif
