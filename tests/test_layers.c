@@ -106,7 +106,8 @@ static float col_ref(const nvm_layer *L, const float *in, int b, int oy, int ox,
 static void im2col_matches_reference(void)
 {
     const int shapes[][5] = {{32, 32, 3, 3, 0}, {15, 15, 32, 3, 0}, {6, 6, 64, 3, 0}, {8, 9, 5, 3, 1},
-                             {7, 7, 2, 5, 2}, {5, 6, 17, 1, 0}, {9, 9, 8, 5, 0}};
+                             {7, 7, 2, 5, 2}, {5, 6, 17, 1, 0}, {9, 9, 8, 5, 0}, {6, 5, 2, 1, 0}, {7, 7, 5, 3, 0},
+                             {3, 3, 1, 3, 0}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const int B = 5;
         nvm_layer L = conv_layer(shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], shapes[s][4], 4);

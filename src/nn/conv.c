@@ -68,6 +68,26 @@ __attribute__((target("avx512f"))) static inline void copy_avx512(float *dst, co
 __attribute__((target("avx512f"))) static void im2col_avx512(const nvm_layer *L, const float *in, float *col, int b0,
                                                              int b1)
 {
+    const int kC = L->k * L->in_c;
+    if (L->pad == 0 && kC < 16) {   /* every kernel row inside (RGB 3x3: 9 floats): one masked load each, */
+        const __mmask16 m = (__mmask16)((1u << kC) - 1);   /* stored 16 wide: the next piece overwrites */
+        const size_t rowlen = (size_t)L->k * kC, img = (size_t)L->in_h * L->in_w * L->in_c;   /* the tail */
+        size_t pos = (size_t)b0 * L->out_h * L->out_w * rowlen;
+        const size_t end = (size_t)b1 * L->out_h * L->out_w * rowlen;   /* this range's rows end there */
+        for (int b = b0; b < b1; b++)
+            for (int oy = 0; oy < L->out_h; oy++)
+                for (int ox = 0; ox < L->out_w; ox++) {
+                    const float *src = in + b * img + ((size_t)oy * L->in_w + ox) * L->in_c;
+                    for (int ky = 0; ky < L->k; ky++, pos += kC, src += (size_t)L->in_w * L->in_c) {
+                        __m512 v = _mm512_maskz_loadu_ps(m, src);
+                        if (pos + 16 > end)
+                            _mm512_mask_storeu_ps(col + pos, m, v);   /* nothing of ours after it */
+                        else
+                            _mm512_storeu_ps(col + pos, v);
+                    }
+                }
+        return;
+    }
     IM2COL_BODY(copy_avx512)
 }
 #endif
@@ -119,8 +139,8 @@ static void col2im4(const nvm_layer *L, const float *dcol, float *din, int b0, i
     COL2IM_BODY(v4, 4)
 }
 
-/* db[j] += Σ_i dout[i][j], rows i in order (as nvm_dense_backward), on blocks of up to 4 W-lane vectors
- * of columns, each held in registers over all M rows. */
+/* db[j] += Σ_i dout[i][j], rows i in order (as nvm_dense_backward), on blocks of 4, 2 or 1 W-lane vectors
+ * of columns, each held in registers over all M rows (one pass over dout for N ≤ 4W). */
 #define DB_BODY(V, W)                                                                                  \
     int j = 0;                                                                                         \
     for (; j + 4 * (W) <= N; j += 4 * (W)) {                                                           \
@@ -136,6 +156,16 @@ static void col2im4(const nvm_layer *L, const float *dcol, float *din, int b0, i
         }                                                                                              \
         memcpy(db + j, &s0, sizeof s0), memcpy(db + j + (W), &s1, sizeof s1);                          \
         memcpy(db + j + 2 * (W), &s2, sizeof s2), memcpy(db + j + 3 * (W), &s3, sizeof s3);            \
+    }                                                                                                  \
+    for (; j + 2 * (W) <= N; j += 2 * (W)) {                                                           \
+        V s0, s1, x;                                                                                   \
+        memcpy(&s0, db + j, sizeof s0), memcpy(&s1, db + j + (W), sizeof s1);                          \
+        for (int i = 0; i < M; i++) {                                                                  \
+            const float *r = dout + (size_t)i * N + j;                                                 \
+            memcpy(&x, r, sizeof x), s0 += x;                                                          \
+            memcpy(&x, r + (W), sizeof x), s1 += x;                                                    \
+        }                                                                                              \
+        memcpy(db + j, &s0, sizeof s0), memcpy(db + j + (W), &s1, sizeof s1);                          \
     }                                                                                                  \
     for (; j + (W) <= N; j += (W)) {                                                                   \
         V s0, x;                                                                                       \
