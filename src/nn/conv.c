@@ -139,8 +139,8 @@ static void col2im4(const nvm_layer *L, const float *dcol, float *din, int b0, i
     COL2IM_BODY(v4, 4)
 }
 
-/* db[j] += Σ_i dout[i][j], rows i in order (as nvm_dense_backward), on blocks of 4, 2 or 1 W-lane vectors
- * of columns, each held in registers over all M rows (one pass over dout for N ≤ 4W). */
+/* db[j] += Σ_i dout[i·ld + j] for j < N, rows i in order (as nvm_dense_backward), on blocks of 4, 2 or 1
+ * W-lane vectors of columns, each held in registers over all M rows (one pass over dout for N ≤ 4W). */
 #define DB_BODY(V, W)                                                                                  \
     int j = 0;                                                                                         \
     for (; j + 4 * (W) <= N; j += 4 * (W)) {                                                           \
@@ -148,7 +148,7 @@ static void col2im4(const nvm_layer *L, const float *dcol, float *din, int b0, i
         memcpy(&s0, db + j, sizeof s0), memcpy(&s1, db + j + (W), sizeof s1);                          \
         memcpy(&s2, db + j + 2 * (W), sizeof s2), memcpy(&s3, db + j + 3 * (W), sizeof s3);            \
         for (int i = 0; i < M; i++) {                                                                  \
-            const float *r = dout + (size_t)i * N + j;                                                 \
+            const float *r = dout + (size_t)i * ld + j;                                                 \
             memcpy(&x, r, sizeof x), s0 += x;                                                          \
             memcpy(&x, r + (W), sizeof x), s1 += x;                                                    \
             memcpy(&x, r + 2 * (W), sizeof x), s2 += x;                                                \
@@ -161,7 +161,7 @@ static void col2im4(const nvm_layer *L, const float *dcol, float *din, int b0, i
         V s0, s1, x;                                                                                   \
         memcpy(&s0, db + j, sizeof s0), memcpy(&s1, db + j + (W), sizeof s1);                          \
         for (int i = 0; i < M; i++) {                                                                  \
-            const float *r = dout + (size_t)i * N + j;                                                 \
+            const float *r = dout + (size_t)i * ld + j;                                                 \
             memcpy(&x, r, sizeof x), s0 += x;                                                          \
             memcpy(&x, r + (W), sizeof x), s1 += x;                                                    \
         }                                                                                              \
@@ -171,14 +171,14 @@ static void col2im4(const nvm_layer *L, const float *dcol, float *din, int b0, i
         V s0, x;                                                                                       \
         memcpy(&s0, db + j, sizeof s0);                                                                \
         for (int i = 0; i < M; i++)                                                                    \
-            memcpy(&x, dout + (size_t)i * N + j, sizeof x), s0 += x;                                   \
+            memcpy(&x, dout + (size_t)i * ld + j, sizeof x), s0 += x;                                   \
         memcpy(db + j, &s0, sizeof s0);                                                                \
     }                                                                                                  \
     for (int i = 0; i < M && j < N; i++)                                                               \
         for (int jj = j; jj < N; jj++)                                                                 \
-            db[jj] += dout[(size_t)i * N + jj];
+            db[jj] += dout[(size_t)i * ld + jj];
 
-static void db4(const float *dout, int M, int N, float *db)
+static void db4(const float *dout, int M, int N, size_t ld, float *db)
 {
     DB_BODY(v4, 4)
 }
@@ -197,11 +197,11 @@ __attribute__((target("avx512f"))) static void col2im16(const nvm_layer *L, cons
 {
     COL2IM_BODY(v16, 16)
 }
-__attribute__((target("avx2"))) static void db8(const float *dout, int M, int N, float *db)
+__attribute__((target("avx2"))) static void db8(const float *dout, int M, int N, size_t ld, float *db)
 {
     DB_BODY(v8, 8)
 }
-__attribute__((target("avx512f"))) static void db16(const float *dout, int M, int N, float *db)
+__attribute__((target("avx512f"))) static void db16(const float *dout, int M, int N, size_t ld, float *db)
 {
     DB_BODY(v16, 16)
 }
@@ -225,21 +225,41 @@ static void col2im_images(nvm_isa isa, const nvm_layer *L, const float *dcol, fl
     col2im4(L, dcol, din, b0, b1);
 }
 
-/* db[N] += the sum of dout's M rows, each column over the rows in order: the same bits on every path. */
-static void bias_grad(nvm_isa isa, const float *dout, int M, int N, float *db)
+/* db[N] += the sum of dout's M rows, each column over the rows in order: the same bits on every path and
+ * for any split. Columns go to the pool in blocks of 16 (each a pass over its lines of dout). */
+typedef struct {
+    const float *dout;
+    float *db;
+    int M, N;
+    nvm_isa isa;
+} db_job;
+
+static void db_task(void *ctx, int task, int worker)
 {
+    (void)worker;
+    const db_job *j = ctx;
+    const int j0 = 16 * task, n = j->N - j0 < 16 ? j->N - j0 : 16;
 #if CONV_X86
-    if (isa == NVM_ISA_AVX512) {
-        db16(dout, M, N, db);
+    if (j->isa == NVM_ISA_AVX512) {
+        db16(j->dout + j0, j->M, n, (size_t)j->N, j->db + j0);
         return;
     }
-    if (isa == NVM_ISA_AVX2) {
-        db8(dout, M, N, db);
+    if (j->isa == NVM_ISA_AVX2) {
+        db8(j->dout + j0, j->M, n, (size_t)j->N, j->db + j0);
         return;
     }
 #endif
-    (void)isa;
-    db4(dout, M, N, db);
+    db4(j->dout + j0, j->M, n, (size_t)j->N, j->db + j0);
+}
+
+static void bias_grad(nvm_compute *cx, const float *dout, int M, int N, float *db)
+{
+    db_job j = {dout, db, M, N, nvm_compute_isa(cx)};
+    if ((size_t)M * N < 65536)   /* a few microseconds: not worth a hand-over */
+        for (int t = 0; t < (N + 15) / 16; t++)
+            db_task(&j, t, 0);
+    else
+        nvm_pool_run(nvm_compute_pool(cx), (N + 15) / 16, db_task, &j);
 }
 
 void nvm_im2col(const nvm_layer *L, const float *in, float *col, int B)
@@ -352,7 +372,7 @@ void nvm_conv_backward(const nvm_layer *L, const float *in, const float *W, cons
             nvm_gemm(cx, 1, 0, K, N, nb * P, dcol, K, dout + (size_t)b0 * P * N, N, 1.0f, dW, N);
         }
     }
-    bias_grad(nvm_compute_isa(cx), dout, M, N, db);   /* as nvm_dense_backward: rows in order */
+    bias_grad(cx, dout, M, N, db);   /* as nvm_dense_backward: rows in order */
     if (din) {
         din_job j = {L, W, dout, dcol, din, cx, B, chunk};
         nvm_pool_run(nvm_compute_pool(cx), (B + chunk - 1) / chunk, din_task, &j);

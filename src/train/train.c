@@ -67,6 +67,36 @@ void nvm_adam_step(nvm_isa isa, float *p, const float *g, float *m, float *v, si
     }
 }
 
+/* nvm_adam_step on cx's pool in chunks of ADAM_CHUNK parameters (each element on its own: the split changes
+ * nothing); below two chunks, on the caller. */
+#define ADAM_CHUNK 16384
+typedef struct {
+    nvm_isa isa;
+    float *p, *m, *v;
+    const float *g;
+    size_t n;
+    float lr, c1, c2;
+} adam_job;
+
+static void adam_task(void *ctx, int task, int worker)
+{
+    (void)worker;
+    const adam_job *j = ctx;
+    size_t i0 = (size_t)task * ADAM_CHUNK, n = j->n - i0 < ADAM_CHUNK ? j->n - i0 : ADAM_CHUNK;
+    nvm_adam_step(j->isa, j->p + i0, j->g + i0, j->m + i0, j->v + i0, n, j->lr, j->c1, j->c2);
+}
+
+static void adam_pool(nvm_compute *cx, float *p, const float *g, float *m, float *v, size_t n, float lr, float c1,
+                      float c2)
+{
+    adam_job j = {nvm_compute_isa(cx), p, m, v, g, n, lr, c1, c2};
+    int tasks = (int)((n + ADAM_CHUNK - 1) / ADAM_CHUNK);
+    if (tasks < 2)
+        nvm_adam_step(j.isa, p, g, m, v, n, lr, c1, c2);
+    else
+        nvm_pool_run(nvm_compute_pool(cx), tasks, adam_task, &j);
+}
+
 /* Cosine decay from lr to lr/20 across the epochs: the last epochs fine-tune. */
 static double epoch_lr(const nvm_train_opts *o, int epoch)
 {
@@ -115,7 +145,7 @@ int nvm_train(const nvm_arch *a, float *params, int first, const float *x, const
             if (o->optim == NVM_ADAM) {
                 step++;
                 const float c1 = (float)(1 - pow(0.9, (double)step)), c2 = (float)(1 - pow(0.999, (double)step));
-                nvm_adam_step(nvm_compute_isa(cx), params + lo, grads + lo, vel + lo, sq + lo, np, lr, c1, c2);
+                adam_pool(cx, params + lo, grads + lo, vel + lo, sq + lo, np, lr, c1, c2);
             } else {
                 for (size_t i = lo; i < a->n_params; i++) {
                     vel[i] = mu * vel[i] + grads[i];
