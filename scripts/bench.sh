@@ -10,8 +10,14 @@
 # pooling, the loss and the optimizer are not counted, and the first layer needs no input gradient, so
 # "% of peak" is a round figure, the same convention for both.
 #
+# Then `nvmsim bench --sweep` for the default mlp2 and cnn sweep grids: cells/s, s/cell and where a cell's
+# time goes (features of the training set, retraining, test reads), on the data in $NVMSIM_DATA (else ./data;
+# a synthetic set of the same shape, with a note, when it is missing). PyTorch has no equivalent: these
+# rows have nvmsim's figures only.
+#
 # Usage: sh scripts/bench.sh [NVMSIM]           (NVMSIM default ./nvmsim)
-# Environment: BENCH_THREADS [2], BENCH_NETS ["cnn mlp2 mlp3"], TORCH_PYTHON [the first of /usr/bin/python3,
+# Environment: BENCH_THREADS [2], BENCH_NETS ["cnn mlp2 mlp3"], BENCH_SWEEP ["mlp2 cnn"; empty: no sweep
+# cells], TORCH_PYTHON [the first of /usr/bin/python3,
 # python3 that imports torch]. PyTorch runs with OpenBLAS on one thread per op and torch's own threads:
 # env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/bench_torch.py NET --threads 2.
 # Without torch the PyTorch column is skipped (one line says so). Exit: 0 ok, 1 a benchmark failed.
@@ -19,6 +25,7 @@ set -u
 NVMSIM=${1:-./nvmsim}
 THREADS=${BENCH_THREADS:-2}
 NETS=${BENCH_NETS:-cnn mlp2 mlp3}
+SWEEP_NETS=${BENCH_SWEEP-mlp2 cnn}
 DIR=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d /tmp/nvmsim-bench-XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -43,6 +50,11 @@ for net in $NETS; do
             >"$T/pt_$net" || { echo "bench: bench_torch.py $net failed" >&2; st=1; }
         cat "$T/pt_$net"
     fi
+done
+for net in $SWEEP_NETS; do
+    "$NVMSIM" bench --sweep --net "$net" --threads "$THREADS" >"$T/sw_$net" ||
+        { echo "bench: nvmsim bench --sweep --net $net failed" >&2; st=1; }
+    cat "$T/sw_$net"
 done
 echo "bench: load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?') at the end"
 
@@ -92,7 +104,17 @@ for net in $NETS; do
         }'
     fi
 done
+for net in $SWEEP_NETS; do   # nvmsim only: PyTorch has no sweep cell
+    rate=$(get "$T/sw_$net" "s/^nvmsim $net sweep: \([0-9.]*\) cells\/s.*/\1/p")
+    per=$(get "$T/sw_$net" "s/^nvmsim $net sweep: .* cells\/s, \([0-9.]*\) s\/cell.*/\1/p")
+    cpu=$(get "$T/sw_$net" "s/^nvmsim $net sweep: .*(cpu \([0-9.]*\) s\/cell.*/\1/p")
+    floor=$(get "$T/sw_$net" "s/^nvmsim $net sweep cell floor: .*, i.e. \([0-9.]*\) s\/cell.*/\1/p")
+    printf '%-34s %12s %12s %16s\n' "$net sweep cell, s/cell" "${per:--}" - "(cpu ${cpu:--} s)"
+    printf '%-34s %12s %12s %16s\n' "$net sweep, cells/s" "${rate:--}" - "(floor ${floor:--} s/cell)"
+done
 echo "FMA peak used: $peak GFLOP/s, the highest that nvmsim bench measured ($THREADS threads: ${peaks:-not found})."
 echo "s/epoch: nvmsim/PyTorch < 1 means nvmsim is faster; images/s: > 1 means nvmsim is faster."
 echo "FLOPs: 2 per multiply-accumulate of the layer shapes; a training step counted as 3 x the forward."
+[ -n "$SWEEP_NETS" ] && echo "sweep cells: $THREADS at a time, one thread each, as nvmsim sweep runs them; floor = the cell's" \
+    "feature passes at one core's FMA peak, divided by $THREADS (see the nvmsim bench --sweep lines above)."
 exit $st

@@ -34,6 +34,10 @@ static const flag_def FLAGS[] = {
      "what to call the data in CSVs and messages [mnist/cifar10 if the files' SHA-256 are\n"
      "                        the official ones, else the folder's name]"},
     {"--images", "N", BN, "synthetic samples timed, scaled to a full epoch [MLP 60000, cnn 8192]"},
+    {"--sweep", NULL, BN,
+     "time sweep cells instead (the default grid of --net, else of mlp2 and of the cnn, on the\n"
+     "                        real data if found, else synthetic): cells/s, s/cell and where a cell's time goes"},
+    {"--cells", "N", BN, "with --sweep: cells timed per network [4 per thread for MLPs, 2 per thread for cnn]"},
     {"--alpha", "RANGE", E | S,
      "programming error a in g(w) = (1 + a*eps)*w: START:STOP:STEP (STOP included) or a list\n"
      "                        [sweep 0:1:0.05; eval 0]"},
@@ -80,7 +84,9 @@ static const flag_def FLAGS[] = {
     {"--degrade-biases", "yes|no", T | E | S,
      "the feature extractor's biases are degraded too: by the chip (eval,\n"
      "                        sweep) and by --train-noise (train, sweep) [yes]"},
-    {"--epochs", "N", T | S, "training epochs of the base network [15; with convolutions 12]"},
+    {"--epochs", "N", T | S | BN,
+     "training epochs of the base network [15; with convolutions 12; bench --sweep: MLPs 15,\n"
+     "                        cnn 1, 0 = untrained]"},
     {"--init", "NAME", T | S,
      "initial weights of the base network: he (uniform, He's limit for ReLU\n"
      "                        layers, Glorot's otherwise; zero biases) or torch (PyTorch's default for Linear\n"
@@ -97,9 +103,9 @@ static const flag_def FLAGS[] = {
     {"--momentum", "X", T | E | S, "SGD momentum [0.9]"},
     {"--batch", "N", T | E | S | BN, "mini-batch size (base network and detector) [32; with convolutions 64]"},
     {"--seed", "S", T | E | S, "seed of every random draw [1; eval: the model's]"},
-    {"--model", "FILE", E | S | I, "a model file written by `nvmsim train`"},
+    {"--model", "FILE", E | S | I | BN, "a model file written by `nvmsim train`"},
     {"--out", "FILE", T | S | M, "output: model file [model.nvm]; sweep CSV [<net>.csv]; its folder must exist"},
-    {"--data", "DIR", T | E | S | I, "data folder [$NVMSIM_DATA, else ./data]: DIR/mnist/, DIR/cifar-10-batches-bin/"},
+    {"--data", "DIR", T | E | S | I | BN, "data folder [$NVMSIM_DATA, else ./data]: DIR/mnist/, DIR/cifar-10-batches-bin/"},
     {"--train-limit", "N", T | E | S | I, "use only the first N training samples [all]"},
     {"--test-limit", "N", T | E | S | I, "use only the first N test samples [all]"},
     {"--threads", "N", T | E | S | I | BN, "worker threads [online cores]; results never depend on it"},
@@ -246,7 +252,13 @@ static const char *ABOUT[] = {
     [NVM_CMD_BENCH] = "Usage: nvmsim bench [--net NAME] [FLAGS]\n"
                       "Times one training epoch on synthetic inputs (and cnn inference), printed in the same\n"
                       "form as scripts/bench_torch.py prints PyTorch's (`make bench` runs both back to back),\n"
-                      "then GEMM GFLOP/s against this machine's measured FMA peak.\n",
+                      "then GEMM GFLOP/s against this machine's measured FMA peak.\n"
+                      "With --sweep: sweep cells of the default grid (as `nvmsim sweep --net NET` runs them, one\n"
+                      "per thread) on the real data (--data; a synthetic set of its shape, with a note, if it is\n"
+                      "missing): cells/s, s/cell, and each cell's time split into the features of the training\n"
+                      "set, the detector's retraining and the test reads, against the time its feature passes\n"
+                      "would take at the FMA peak. The base network is trained first (--epochs; the time a\n"
+                      "cell's retraining takes depends on it), or --model's.\n",
     [NVM_CMD_MERGE] = "Usage: nvmsim merge --out FILE SHARD_CSV...\n"
                       "Joins the shards of one sweep (`sweep ... --out FILE --shard K/N`, K = 0..N-1) into FILE,\n"
                       "byte for byte the CSV one machine would write, and FILE.json. Checks that every shard\n"
@@ -277,7 +289,8 @@ static const char *EXAMPLES[] = {
                       "  nvmsim sweep --net mlp3 --nfe 100 --detector progressive --alpha 0:1:0.25 --runs 5 --out prog.csv\n"
                       "  nvmsim sweep --net mlp2 --nfe 100 --read 0.1 --alpha 0 --retrain-reads 4 --runs 5 --out reads.csv\n"
                       "  nvmsim sweep --arch 'c32-p-c64|p-c64-f64-f10' --epochs 4 --alpha 0:1:0.25 --runs 2 --out split.csv\n",
-    [NVM_CMD_BENCH] = "  nvmsim bench --net cnn --batch 64 --optim adam --threads 2\n",
+    [NVM_CMD_BENCH] = "  nvmsim bench --net cnn --batch 64 --optim adam --threads 2\n"
+                      "  nvmsim bench --sweep --net mlp2 --cells 4 --threads 2\n",
     [NVM_CMD_MERGE] = "  nvmsim sweep --net mlp2 --runs 4 --out s.csv --shard 0/2\n"
                       "  nvmsim sweep --net mlp2 --runs 4 --out s.csv --shard 1/2\n"
                       "  nvmsim merge --out s.csv 's.csv.shard-*-of-2.csv'\n",

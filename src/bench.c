@@ -36,6 +36,16 @@ int nvm_cmd_bench(const nvm_args *a, nvm_err *e)
     nvm_train_opts o;
     nvm_arch arch;
     int rc, nfe, threads, images;
+    if (nvm_arg(a, "--sweep") && nvm_arg(a, "--images"))
+        return nvm_fail(e, NVM_EUSAGE, "--images sets the synthetic epoch; --sweep times cells on the data set: "
+                        "drop one");
+    if (nvm_arg(a, "--sweep"))
+        return nvm_bench_sweep(a, e);
+    static const char *SWEEP_ONLY[] = {"--cells", "--data", "--model", "--epochs"};
+    for (size_t i = 0; i < sizeof SWEEP_ONLY / sizeof *SWEEP_ONLY; i++)
+        if (nvm_arg(a, SWEEP_ONLY[i]))
+            return nvm_fail(e, NVM_EUSAGE, "%s is for sweep cells (one training epoch is timed on synthetic inputs): "
+                            "add --sweep", SWEEP_ONLY[i]);
     if ((rc = nvm_choose_net(a, &n, e)) || (rc = nvm_train_defaults(a, n.cifar, &o, e)) ||
         (rc = nvm_arg_int(a, "--nfe", 100, 1, 100000, &nfe, e)) ||
         (rc = nvm_arg_int(a, "--threads", nvm_online_cores(), 1, 256, &threads, e)) ||

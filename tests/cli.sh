@@ -460,6 +460,17 @@ expect 2 "feature extractor (before '|') has no weights" sweep $D --arch 'p|c8-f
     && awk -F, 'NR == 2 && $1 == "cnn" && $3 == 576 { f = 1 } END { exit !f }' "$T/cm.csv" && ok || bad "cnn on MNIST format: $(cat "$T/err")"
 "$NVMSIM" info --net cnn --dataset mnist | grep -q "features: 576 values" && ok || bad "info --net cnn --dataset mnist"
 
+# bench --sweep: sweep cells through nvm_cell_run on the data given, each with its breakdown; flags of the
+# other mode are refused.
+"$NVMSIM" bench --sweep $D --net cnn --cells 2 --threads 2 >"$T/bs" 2>"$T/err" || bad "bench --sweep: $(cat "$T/err")"
+[ "$(grep -c '^nvmsim cnn sweep cell [01] (chip 0, alpha 0[.05]*): .* training-set features .*(cpu .*, 400 images), retraining' "$T/bs")" -eq 2 ] \
+    && grep -q '^nvmsim cnn sweep: [0-9.]* cells/s, [0-9.]* s/cell' "$T/bs" && grep -q '^nvmsim cnn sweep cell floor: 600 images' "$T/bs" \
+    && grep -q 'data=syn (400 train, 200 test)' "$T/bs" && ok || bad "bench --sweep output: $(head -c 600 "$T/bs")"
+"$NVMSIM" bench --sweep --data "$T/none" --net mlp2 --cells 1 --threads 1 2>&1 | grep -q '^# NOTE: SYNTHETIC data' \
+    && ok || bad "bench --sweep without data: no synthetic note"
+expect 2 "add --sweep" bench --cells 2
+expect 2 "drop one" bench --sweep --images 300
+
 # Data sets are what they are: not MNIST unless the checksums say so.
 "$NVMSIM" info $D | grep -q "^syn (IDX format)" && ok || bad "info names synthetic IDX data: $("$NVMSIM" info $D | head -1)"
 "$NVMSIM" sweep $D --dataset-name fake-digits --nfe 8 --epochs 1 --alpha 0 --retrain-epochs 1 --out "$T/dn.csv" >/dev/null 2>&1

@@ -20,6 +20,7 @@ for c in train eval info sweep merge bench; do
     while IFS= read -r line; do
         checks=$((checks + 1))
         case $line in   # --data where the command reads data (elsewhere it would be refused as ignored)
+        nvmsim\ bench\ --sweep*) extra="--data $T/syn" ;;
         nvmsim\ bench* | nvmsim\ merge* | nvmsim\ info\ --model* | nvmsim\ info\ --arch* | nvmsim\ info\ --net*) extra="" ;;
         *) extra="--data $T/syn" ;;
         esac

@@ -120,6 +120,25 @@ static void fast_tanh(void)
     }
     CHECK(worst < 1e-6);
     CHECK(nvm_tanh(100.0f) <= 1.0f && nvm_tanh(100.0f) > 0.99999f && nvm_tanh(-100.0f) == -nvm_tanh(100.0f));
+    /* nvm_tanh_array on every width gives nvm_tanh's bits: a sweep of magnitudes, both signs, the clamp
+     * and the small-argument boundaries, zeros, infinities, NaN and subnormals. */
+    enum { NT = 4099 };
+    static float tv[NT], tr[NT];
+    for (int i = 0; i < NT; i++) {
+        double mag = pow(10.0, -45.0 + 47.0 * i / NT);
+        tv[i] = (float)(i % 2 ? -mag : mag);
+    }
+    const float special[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 0.0004f, -0.0004f, 0.00039999998f,
+                             7.90531110763549805f, -7.90531110763549805f, 7.9053116f, 1e-45f, -3e-39f};
+    memcpy(tv, special, sizeof special);
+    for (int i = 0; i < NT; i++)
+        tr[i] = nvm_tanh(tv[i]);
+    for (int isa = NVM_ISA_GENERIC; isa <= (int)nvm_isa_detect(); isa++) {
+        static float t2[NT];
+        memcpy(t2, tv, sizeof t2);
+        nvm_tanh_array((nvm_isa)isa, t2, NT);
+        CHECK(memcmp(t2, tr, sizeof t2) == 0);
+    }
 }
 
 /* Property, over many generated specs and every place of '|': the feature extractor owns exactly the

@@ -151,7 +151,8 @@ static void test_shape(const shape *s)
 }
 
 /* nvm_gemm_bias: the same bits as copying the bias into every row and accumulating with beta = 1, on
- * every ISA path and pool; the padding columns of C stay untouched. */
+ * every ISA path and pool; the padding columns of C stay untouched. With relu: the same bits as that
+ * followed by x > 0 ? x : 0 (act_forward's ReLU) on every element. */
 static void test_bias(const shape *s)
 {
     operands o;
@@ -162,16 +163,21 @@ static void test_bias(const shape *s)
     for (int i = 0; i < s->M; i++)   /* the initial C of the reference: bias in every row */
         memcpy(o.C0 + (size_t)i * o.ldc, bias, (size_t)s->N * sizeof(float));
     for (int isa = NVM_ISA_GENERIC; isa <= (int)nvm_isa_detect(); isa++) {
-        float *R = run(cxs[isa][0], s, &o, 1.0f);
-        for (int p = 0; p < NPOOLS; p++) {
-            float *C = malloc((o.nc ? o.nc : 1) * sizeof(float));
-            for (size_t i = 0; i < o.nc; i++)   /* garbage where the result goes, C0 in the padding */
-                C[i] = (int)(i % (size_t)o.ldc) < s->N ? NAN : o.C0[i];
-            nvm_gemm_bias(cxs[isa][p], s->ta, s->tb, s->M, s->N, s->K, o.A, o.lda, o.B, o.ldb, bias, C, o.ldc);
-            CHECK(same_bits(C, R, o.nc));
-            free(C);
-        }
+        float *R = run(cxs[isa][0], s, &o, 1.0f), *Rr = malloc((o.nc ? o.nc : 1) * sizeof(float));
+        for (size_t i = 0; i < o.nc; i++)
+            Rr[i] = (int)(i % (size_t)o.ldc) < s->N ? (R[i] > 0 ? R[i] : 0.0f) : R[i];
+        for (int p = 0; p < NPOOLS; p++)
+            for (int relu = 0; relu <= 1; relu++) {
+                float *C = malloc((o.nc ? o.nc : 1) * sizeof(float));
+                for (size_t i = 0; i < o.nc; i++)   /* garbage where the result goes, C0 in the padding */
+                    C[i] = (int)(i % (size_t)o.ldc) < s->N ? NAN : o.C0[i];
+                nvm_gemm_bias(cxs[isa][p], s->ta, s->tb, s->M, s->N, s->K, o.A, o.lda, o.B, o.ldb, bias, relu, C,
+                              o.ldc);
+                CHECK(same_bits(C, relu ? Rr : R, o.nc));
+                free(C);
+            }
         free(R);
+        free(Rr);
     }
     free(bias);
     free_operands(&o);

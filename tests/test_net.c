@@ -183,7 +183,8 @@ static void learns(nvm_compute *cx)
     free(ftest);
 }
 
-/* Training gives bit-identical parameters with and without a thread pool. */
+/* Training gives bit-identical parameters with and without a thread pool, and with the step log of
+ * `nvmsim bench --sweep` on (which records each whole-set call and changes nothing). */
 static void thread_independent(void)
 {
     enum { N = 300 };
@@ -201,14 +202,56 @@ static void thread_independent(void)
     nvm_compute *c1 = nvm_compute_new(nvm_isa_detect(), NULL), *c3 = nvm_compute_new(nvm_isa_detect(), pool);
     nvm_train_opts o = {.epochs = 2, .batch = 32, .lr = 0.05, .momentum = 0.9, .optim = NVM_SGD};
     nvm_stream sh = nvm_stream_make(1, NVM_RNG_SHUFFLE, 0, 0);
+    static nvm_step_log log;
+    nvm_compute_set_log(c3, &log);
     CHECK(nvm_train(&a, p1, 0, x, y, N, &o, sh, c1, NULL, NULL, &e) == NVM_OK);
     CHECK(nvm_train(&a, p2, 0, x, y, N, &o, sh, c3, NULL, NULL, &e) == NVM_OK);
     CHECK(memcmp(p1, p2, a.n_params * sizeof(float)) == 0);
+    nvm_work w;
+    static float f1[N * 70], f3[N * 70];
+    CHECK(nvm_work_init(&w, &a, 64) == NVM_OK);
+    nvm_run_layers(&a, p1, 0, 1, x, N, f1, &w, c1);
+    nvm_run_layers(&a, p1, 0, 1, x, N, f3, &w, c3);
+    CHECK(memcmp(f1, f3, sizeof f1) == 0);
+    CHECK(nvm_accuracy(&a, p1, 0, x, y, N, &w, c1) == nvm_accuracy(&a, p1, 0, x, y, N, &w, c3));
+    CHECK(log.n == 3 && log.dropped == 0);
+    CHECK(log.step[0].kind == NVM_STEP_TRAIN && log.step[0].n == N && log.step[0].x == x);
+    CHECK(log.step[1].kind == NVM_STEP_LAYERS && log.step[1].first == 0 && log.step[1].last == 1);
+    CHECK(log.step[2].kind == NVM_STEP_ACCURACY && log.step[2].last == a.n_layers);
+    CHECK(log.step[0].seconds >= 0 && log.step[0].cpu >= 0);
+    nvm_compute_set_log(c3, NULL);
+    nvm_run_layers(&a, p1, 0, 1, x, N, f3, &w, c3);
+    CHECK(log.n == 3);
+    nvm_work_free(&w);
     nvm_compute_free(c1);
     nvm_compute_free(c3);
     nvm_pool_free(pool);
     free(p1);
     free(p2);
+}
+
+/* nvm_adam_step on every vector width against the plain loop (one element at a time: n = 1 calls run
+ * only the scalar tail), on moments and gradients with zeros, subnormals, huge and negative values. */
+static void adam_widths(void)
+{
+    enum { N = 203 };
+    float p0[N], g[N], m0[N], v0[N], pr[N], mr[N], vr[N], p[N], m[N], v[N];
+    nvm_stream s = nvm_stream_make(4, NVM_RNG_INIT, 1, 2);
+    for (int i = 0; i < N; i++) {
+        double u = nvm_uniform(&s, (uint64_t)i), w = nvm_uniform(&s, 1000 + (uint64_t)i);
+        p0[i] = (float)(u - 0.5);
+        g[i] = i % 7 == 0 ? 0.0f : i % 11 == 0 ? 1e-39f : i % 13 == 0 ? -3e4f : (float)(w - 0.5) * 1e-3f;
+        m0[i] = i % 5 == 0 ? 2e-41f * (float)(i % 3) : (float)(u - 0.3) * 1e-4f;
+        v0[i] = i % 9 == 0 ? 1e-44f : i % 4 == 0 ? 0.0f : (float)w * 1e-7f;
+    }
+    memcpy(pr, p0, sizeof pr), memcpy(mr, m0, sizeof mr), memcpy(vr, v0, sizeof vr);
+    for (int i = 0; i < N; i++)
+        nvm_adam_step(NVM_ISA_GENERIC, pr + i, g + i, mr + i, vr + i, 1, 1e-3f, 0.19f, 0.002f);
+    for (int isa = NVM_ISA_GENERIC; isa <= (int)nvm_isa_detect(); isa++) {
+        memcpy(p, p0, sizeof p), memcpy(m, m0, sizeof m), memcpy(v, v0, sizeof v);
+        nvm_adam_step((nvm_isa)isa, p, g, m, v, N, 1e-3f, 0.19f, 0.002f);
+        CHECK(memcmp(p, pr, sizeof p) == 0 && memcmp(m, mr, sizeof m) == 0 && memcmp(v, vr, sizeof v) == 0);
+    }
 }
 
 int main(void)
@@ -221,5 +264,6 @@ int main(void)
         nvm_compute_free(cx);
     }
     thread_independent();
+    adam_widths();
     return check_report("net");
 }

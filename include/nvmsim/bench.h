@@ -5,5 +5,8 @@
 #include "nvmsim/args.h"
 
 int nvm_cmd_bench(const nvm_args *a, nvm_err *e);
+/* `nvmsim bench --sweep` (src/bench_sweep.c): sweep cells per second and each cell's breakdown, for the
+ * network of --net/--arch, else for the default mlp2 and cnn grids. */
+int nvm_bench_sweep(const nvm_args *a, nvm_err *e);
 
 #endif

@@ -37,5 +37,8 @@ uint64_t nvm_fnv1a(uint64_t h, const void *p, size_t n);
 
 /* Seconds from a monotonic clock. */
 double nvm_now(void);
+/* CPU seconds used by the calling thread (0 where the clock is missing): steady under load, unlike
+ * nvm_now, as long as the thread is not waiting for memory shared with busy neighbours. */
+double nvm_thread_cpu(void);
 
 #endif

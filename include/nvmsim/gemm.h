@@ -23,6 +23,29 @@ nvm_isa nvm_compute_isa(const nvm_compute *cx);
 /* The pool the context was made with (NULL: single-threaded), for layer code that splits work too. */
 nvm_pool *nvm_compute_pool(const nvm_compute *cx);
 
+/* An optional log of the whole-data-set steps run on a context, for `nvmsim bench --sweep` (which
+ * breaks a sweep cell down by it): every nvm_train, nvm_run_layers(_an) and nvm_accuracy(_an) call on
+ * cx appends one entry while a log is set. Timing only: it changes no result. */
+typedef enum { NVM_STEP_LAYERS, NVM_STEP_TRAIN, NVM_STEP_ACCURACY } nvm_step_kind;
+typedef struct {
+    nvm_step_kind kind;
+    int first, last, n;      /* layers [first, last) on n samples (TRAIN: first = its first trained layer) */
+    const float *x;          /* the input rows the step read */
+    double seconds, cpu;     /* wall clock, and CPU time of the calling thread */
+} nvm_step;
+#define NVM_STEP_LOG_MAX 64
+typedef struct {
+    int n, dropped;          /* entries kept; calls beyond NVM_STEP_LOG_MAX (counted, not kept) */
+    nvm_step step[NVM_STEP_LOG_MAX];
+} nvm_step_log;
+/* log NULL: off (the default). The caller owns log and clears it (n = dropped = 0) when it likes. */
+void nvm_compute_set_log(nvm_compute *cx, nvm_step_log *log);
+/* Appends a step that started at wall time t0 and thread CPU time c0 (nothing if no log is set). */
+void nvm_compute_log_step(nvm_compute *cx, nvm_step_kind kind, int first, int last, int n, const float *x,
+                          double t0, double c0);
+/* Whether a log is set (callers skip the clock reads otherwise). */
+int nvm_compute_logging(const nvm_compute *cx);
+
 /* C[M×N] = beta·C + op(A)·op(B), op(A) M×K, op(B) K×N.
  * A is M×K (lda ≥ K), or K×M (lda ≥ M) when ta; B is K×N (ldb ≥ N), or N×K (ldb ≥ K) when tb.
  * beta is 0 or 1 (beta = 0 never reads C, so C may hold garbage or NaN).
@@ -31,11 +54,16 @@ nvm_pool *nvm_compute_pool(const nvm_compute *cx);
 void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc);
 
+/* nvm_gemm run whole on the calling thread with the scratch of pool worker `worker` (the worker argument of
+ * a task of nvm_compute_pool(cx)), for GEMMs inside such tasks; the same bits as nvm_gemm. */
+void nvm_gemm_worker(nvm_compute *cx, int worker, int ta, int tb, int M, int N, int K, const float *A, int lda,
+                     const float *B, int ldb, float beta, float *C, int ldc);
 /* C[M×N] = bias (the same N-vector in every row) + op(A)·op(B): the same bits as copying bias into every
  * row and calling nvm_gemm with beta = 1, without the pass over C (the chain of each element starts at
- * bias[j] in the registers). C is never read. */
+ * bias[j] in the registers). C is never read. relu: then C = C > 0 ? C : 0 element by element, applied to
+ * the registers before they are stored (the same bits as a ReLU pass over C afterwards). */
 void nvm_gemm_bias(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
-                   const float *B, int ldb, const float *bias, float *C, int ldc);
+                   const float *B, int ldb, const float *bias, int relu, float *C, int ldc);
 
 /* The im2col matrix of a stride-1 k×k convolution of in[B×H×W×C] (NHWC, zero padding pad) as a GEMM
  * operand that is never written out: row (b, oy, ox), column (ky, kx, c), OH = H + 2·pad − k + 1. The
@@ -46,8 +74,10 @@ typedef struct {
     int B, H, W, C, k, pad, OH, OW;
 } nvm_conv_src;
 
-/* C[B·OH·OW × N] = bias + col·Wt (Wt[k·k·C × N]): the same bits as im2col followed by nvm_gemm_bias. */
-void nvm_gemm_conv(nvm_compute *cx, const nvm_conv_src *s, int N, const float *Wt, const float *bias, float *C);
+/* C[B·OH·OW × N] = bias + col·Wt (Wt[k·k·C × N]), then the ReLU if relu: the same bits as im2col followed
+ * by nvm_gemm_bias. */
+void nvm_gemm_conv(nvm_compute *cx, const nvm_conv_src *s, int N, const float *Wt, const float *bias, int relu,
+                   float *C);
 /* dW[k·k·C × N] += colᵀ·dout (dout[B·OH·OW × N]): the same bits as im2col followed by
  * nvm_gemm(ta = 1, beta = 1). */
 void nvm_gemm_conv_wgrad(nvm_compute *cx, const nvm_conv_src *s, int N, const float *dout, float *dW);
@@ -60,5 +90,8 @@ void nvm_gemm_ref(int ta, int tb, int M, int N, int K, const float *A, int lda, 
 double nvm_gemm_bench(nvm_compute *cx, int ta, int tb, int M, int N, int K, double seconds);
 /* Measured FMA throughput in GFLOP/s of `threads` threads running independent FMA chains on isa. */
 double nvm_fma_peak(nvm_isa isa, int threads);
+/* The same for the calling thread alone, timed by its CPU clock: the core's rate even on a busy machine
+ * (where the wall clock also counts the time the thread waited for a core). */
+double nvm_fma_peak_cpu(nvm_isa isa);
 
 #endif

@@ -93,7 +93,12 @@ int nvm_recipe_is_default(const nvm_recipe *r);
 void nvm_train_noise_apply(const nvm_arch *a, const float *clean, float *out, const nvm_train_noise *n,
                            uint64_t seed, uint32_t base, uint32_t step, nvm_compute *cx);
 
-/* A batch size for inference that keeps the activations of a (in nvm_work) to tens of MB. */
+/* One Adam step (β1 0.9, β2 0.999, ε 1e-8; c1, c2 the bias corrections 1 − β^t) of n parameters p with
+ * gradients g and moments m, v, on the vector width of isa; every width gives the bits of the scalar
+ * loop (nvm_train calls it with its context's ISA; exposed for the tests). */
+void nvm_adam_step(nvm_isa isa, float *p, const float *g, float *m, float *v, size_t n, float lr, float c1, float c2);
+
+/* A batch size for inference whose largest layer input + output (about 1.5 MB) stays in a core's L2. */
 int nvm_eval_batch(const nvm_arch *a);
 
 /* Runs layers [first, last) on x[n × in] in chunks of w->max_batch rows; out[n × width] receives the

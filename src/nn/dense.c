@@ -3,10 +3,10 @@
 
 #include "layers.h"
 
-void nvm_dense_forward(const float *in, const float *W, const float *b, float *out, int B, int K,
+void nvm_dense_forward(const float *in, const float *W, const float *b, int relu, float *out, int B, int K,
                        int N, nvm_compute *cx)
 {
-    nvm_gemm_bias(cx, 0, 0, B, N, K, in, K, W, N, b, out, N);   /* out starts at b: no pass over out */
+    nvm_gemm_bias(cx, 0, 0, B, N, K, in, K, W, N, b, relu, out, N);   /* out starts at b: no pass over out */
 }
 
 void nvm_dense_backward(const float *in, const float *W, const float *dout, float *dW, float *db,

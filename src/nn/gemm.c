@@ -40,11 +40,15 @@
 
 /* For tile rows r0 ≤ i < MR and columns j < nr ≤ NR:
  *   C[i-r0][j] = (load ? C[i-r0][j] : bias ? bias[j] : 0) + Σ_k a(i,k)·b(k,j), k ascending,
+ * then, if relu, C[i-r0][j] = C[i-r0][j] > 0 ? C[i-r0][j] : 0 (the ReLU of act_forward, bit for bit); load
+ * and relu are the bits K_LOAD and K_RELU of flags,
  * a(i,k) = a[i·rsa + k·csa] (read for all MR rows), b(k,j) = b[k·rsb + j] (read for j < nr only),
  * C[i][j] = c[i·ldc + j]. Rows below r0 are computed and dropped: a bottom-edge strip is shifted up to
  * end at row M, so it overlaps the previous strip instead of reading past the end of A. */
 typedef void kernel_fn(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
-                       float *c, ptrdiff_t ldc, int load, const float *bias, int r0, int nr);
+                       float *c, ptrdiff_t ldc, int flags, const float *bias, int r0, int nr);
+#define K_LOAD 1
+#define K_RELU 2
 
 /* The transposing pack of one B panel: dst[k·NR + j] = src[j·ld + k] for k < kb, j < nr. */
 typedef void pack_fn(float *dst, int NR, const float *src, ptrdiff_t ld, int kb, int nr);
@@ -61,6 +65,7 @@ struct nvm_compute {
     kernel_info kern;
     float *scratch;          /* per worker: packed B block, then a packed A edge strip */
     size_t scratch_stride;   /* floats per worker */
+    nvm_step_log *log;       /* NULL unless nvm_compute_set_log */
 };
 
 /* ---- micro-kernels ---------------------------------------------------------------------------- */
@@ -68,15 +73,16 @@ struct nvm_compute {
 #define GMR 4
 #define GNR 8
 static void kernel_generic(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
-                           float *c, ptrdiff_t ldc, int load, const float *bias, int r0, int nr)
+                           float *c, ptrdiff_t ldc, int flags, const float *bias, int r0, int nr)
 {
+    const int load = flags & K_LOAD, relu = flags & K_RELU;
     if (r0 > 0 || nr < GNR) {   /* edge: element by element, only the rows and columns stored */
         for (int i = r0; i < GMR; i++)
             for (int j = 0; j < nr; j++) {
                 float s = load ? c[(i - r0) * ldc + j] : bias ? bias[j] : 0.0f;
                 for (int k = 0; k < kc; k++)
                     s += a[i * rsa + k * csa] * b[k * rsb + j];
-                c[(i - r0) * ldc + j] = s;
+                c[(i - r0) * ldc + j] = relu ? (s > 0 ? s : 0.0f) : s;
             }
         return;
     }
@@ -101,6 +107,12 @@ static void kernel_generic(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
         x = (v4){a[rsa], a[rsa], a[rsa], a[rsa]}, c10 += x * b0, c11 += x * b1;
         x = (v4){a[2 * rsa], a[2 * rsa], a[2 * rsa], a[2 * rsa]}, c20 += x * b0, c21 += x * b1;
         x = (v4){a[3 * rsa], a[3 * rsa], a[3 * rsa], a[3 * rsa]}, c30 += x * b0, c31 += x * b1;
+    }
+    if (relu) {   /* x > 0 ? x : 0 lane by lane, as bit masks */
+        typedef int vi4 __attribute__((vector_size(16)));
+#define GRELU(v) v = (v4)((vi4)v & (v > (v4){0}))
+        GRELU(c00), GRELU(c01), GRELU(c10), GRELU(c11), GRELU(c20), GRELU(c21), GRELU(c30), GRELU(c31);
+#undef GRELU
     }
     memcpy(c, &c00, 16), memcpy(c + 4, &c01, 16), memcpy(c + ldc, &c10, 16);
     memcpy(c + ldc + 4, &c11, 16), memcpy(c + 2 * ldc, &c20, 16), memcpy(c + 2 * ldc + 4, &c21, 16);
@@ -132,6 +144,10 @@ static void kernel_generic(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
 #define X512_ST(p, m, v) (edge ? _mm512_mask_storeu_ps((p), (m), (v)) : _mm512_storeu_ps((p), (v)))
 #define X512_STORE(i)                                                                 \
     if ((i) >= r0) {                                                                  \
+        if (relu) {   /* x > 0 ? x : +0 (NaN: +0), as act_forward */                  \
+            c##i##0 = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(c##i##0, zr, _CMP_GT_OQ), c##i##0); \
+            c##i##1 = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(c##i##1, zr, _CMP_GT_OQ), c##i##1); \
+        }                                                                             \
         X512_ST(c + ((i) - r0) * ldc, m0, c##i##0);                                   \
         if (nv > 1)                                                                   \
             X512_ST(c + ((i) - r0) * ldc + 16, m1, c##i##1);                          \
@@ -139,9 +155,11 @@ static void kernel_generic(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
 
 __attribute__((target("avx512f"), always_inline))
 static inline void tile_avx512(const int edge, const int nv, int kc, const float *a, ptrdiff_t rsa,
-                               ptrdiff_t csa, const float *b, ptrdiff_t rsb, float *c, ptrdiff_t ldc, int load,
+                               ptrdiff_t csa, const float *b, ptrdiff_t rsb, float *c, ptrdiff_t ldc, int flags,
                                const float *bias, int r0, int nr)
 {
+    const int load = flags & K_LOAD, relu = flags & K_RELU;
+    const __m512 zr = _mm512_setzero_ps();
     __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
     __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
     __m512 z0 = _mm512_setzero_ps(), z1 = z0;   /* every row's start unless C is loaded */
@@ -161,18 +179,19 @@ static inline void tile_avx512(const int edge, const int nv, int kc, const float
     }
     X512_STORE(0) X512_STORE(1) X512_STORE(2) X512_STORE(3)
     X512_STORE(4) X512_STORE(5) X512_STORE(6) X512_STORE(7)
+    (void)zr;
 }
 
 __attribute__((target("avx512f")))
 static void kernel_avx512(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
-                          float *c, ptrdiff_t ldc, int load, const float *bias, int r0, int nr)
+                          float *c, ptrdiff_t ldc, int flags, const float *bias, int r0, int nr)
 {
     if (nr == 32)
-        tile_avx512(0, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, bias, r0, nr);
+        tile_avx512(0, 2, kc, a, rsa, csa, b, rsb, c, ldc, flags, bias, r0, nr);
     else if (nr > 16)
-        tile_avx512(1, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, bias, r0, nr);
+        tile_avx512(1, 2, kc, a, rsa, csa, b, rsb, c, ldc, flags, bias, r0, nr);
     else
-        tile_avx512(1, 1, kc, a, rsa, csa, b, rsb, c, ldc, load, bias, r0, nr);
+        tile_avx512(1, 1, kc, a, rsa, csa, b, rsb, c, ldc, flags, bias, r0, nr);
 }
 
 /* AVX2 has no mask registers: vmaskmovps with lane masks from a sliding window over `ones`. */
@@ -194,6 +213,10 @@ static void kernel_avx512(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, 
 #define X256_ST(p, m, v) (edge ? _mm256_maskstore_ps((p), (m), (v)) : _mm256_storeu_ps((p), (v)))
 #define X256_STORE(i)                                                                 \
     if ((i) >= r0) {                                                                  \
+        if (relu) {   /* x > 0 ? x : +0 (NaN: +0), as act_forward */                  \
+            c##i##0 = _mm256_and_ps(c##i##0, _mm256_cmp_ps(c##i##0, zr, _CMP_GT_OQ)); \
+            c##i##1 = _mm256_and_ps(c##i##1, _mm256_cmp_ps(c##i##1, zr, _CMP_GT_OQ)); \
+        }                                                                             \
         X256_ST(c + ((i) - r0) * ldc, m0, c##i##0);                                   \
         if (nv > 1)                                                                   \
             X256_ST(c + ((i) - r0) * ldc + 8, m1, c##i##1);                           \
@@ -201,9 +224,11 @@ static void kernel_avx512(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, 
 
 __attribute__((target("avx2,fma"), always_inline))
 static inline void tile_avx2(const int edge, const int nv, int kc, const float *a, ptrdiff_t rsa,
-                             ptrdiff_t csa, const float *b, ptrdiff_t rsb, float *c, ptrdiff_t ldc, int load,
+                             ptrdiff_t csa, const float *b, ptrdiff_t rsb, float *c, ptrdiff_t ldc, int flags,
                              const float *bias, int r0, int nr)
 {
+    const int load = flags & K_LOAD, relu = flags & K_RELU;
+    const __m256 zr = _mm256_setzero_ps();
     static const int32_t ones[24] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
     __m256i m0 = _mm256_loadu_si256((const __m256i *)(ones + 16 - (nr < 8 ? nr : 8)));
     __m256i m1 = _mm256_loadu_si256((const __m256i *)(ones + 16 - (nr < 8 ? 0 : nr > 16 ? 8 : nr - 8)));
@@ -222,18 +247,19 @@ static inline void tile_avx2(const int edge, const int nv, int kc, const float *
         X256_ROW(3, a3, 0); X256_ROW(4, a3, rsa); X256_ROW(5, a3, r2);
     }
     X256_STORE(0) X256_STORE(1) X256_STORE(2) X256_STORE(3) X256_STORE(4) X256_STORE(5)
+    (void)zr;
 }
 
 __attribute__((target("avx2,fma")))
 static void kernel_avx2(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
-                        float *c, ptrdiff_t ldc, int load, const float *bias, int r0, int nr)
+                        float *c, ptrdiff_t ldc, int flags, const float *bias, int r0, int nr)
 {
     if (nr == 16)
-        tile_avx2(0, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, bias, r0, nr);
+        tile_avx2(0, 2, kc, a, rsa, csa, b, rsb, c, ldc, flags, bias, r0, nr);
     else if (nr > 8)
-        tile_avx2(1, 2, kc, a, rsa, csa, b, rsb, c, ldc, load, bias, r0, nr);
+        tile_avx2(1, 2, kc, a, rsa, csa, b, rsb, c, ldc, flags, bias, r0, nr);
     else
-        tile_avx2(1, 1, kc, a, rsa, csa, b, rsb, c, ldc, load, bias, r0, nr);
+        tile_avx2(1, 1, kc, a, rsa, csa, b, rsb, c, ldc, flags, bias, r0, nr);
 }
 #endif
 
@@ -372,6 +398,29 @@ nvm_pool *nvm_compute_pool(const nvm_compute *cx)
     return cx ? cx->pool : NULL;
 }
 
+void nvm_compute_set_log(nvm_compute *cx, nvm_step_log *log)
+{
+    cx->log = log;
+}
+
+int nvm_compute_logging(const nvm_compute *cx)
+{
+    return cx && cx->log;
+}
+
+void nvm_compute_log_step(nvm_compute *cx, nvm_step_kind kind, int first, int last, int n, const float *x,
+                          double t0, double c0)
+{
+    nvm_step_log *l = cx ? cx->log : NULL;
+    if (!l)
+        return;
+    if (l->n == NVM_STEP_LOG_MAX) {
+        l->dropped++;
+        return;
+    }
+    l->step[l->n++] = (nvm_step){kind, first, last, n, x, nvm_now() - t0, nvm_thread_cpu() - c0};
+}
+
 /* ---- the im2col operand, packed strip by strip ------------------------------------------------ */
 
 /* col(p, e) of a convolution: row p = (b, oy, ox), column e = (ky, kx, c). */
@@ -446,8 +495,52 @@ static void conv_row(const nvm_conv_src *s, pixel q, int e0, int e1, float *dst)
 
 /* Forward operand: the strip's rows base..base+MR of col (rows < 0 are zero padding for M < MR),
  * columns pc..pc+kb, row-major into dst (row stride kb). */
-static void pack_conv_rows(const nvm_conv_src *s, int base, int MR, int pc, int kb, float *dst)
+#if NVM_X86
+/* dst[0..n) = src[0..n) in 16-float pieces, the last one masked: one load and one store per kernel row of
+ * an RGB convolution (9 floats), where copy_floats needs two and a scalar tail. */
+__attribute__((target("avx512f"))) static inline void copy_avx512(float *dst, const float *src, int n)
 {
+    for (; n >= 16; n -= 16, dst += 16, src += 16)
+        _mm512_storeu_ps(dst, _mm512_loadu_ps(src));
+    if (n > 0) {
+        __mmask16 m = (__mmask16)((1u << n) - 1);
+        _mm512_mask_storeu_ps(dst, m, _mm512_maskz_loadu_ps(m, src));
+    }
+}
+
+/* pack_conv_rows (below) on AVX-512 machines: rows whose taps all lie inside the image are copied a run
+ * (a kernel row's part in [pc, pc + kb)) at a time with copy_avx512; the others go through conv_row. */
+__attribute__((target("avx512f"))) static void pack_conv_rows_avx512(const nvm_conv_src *s, int base, int MR, int pc,
+                                                                     int kb, float *dst)
+{
+    const int C = s->C, kC = s->k * C;
+    pixel q = pixel_of(s, base);
+    for (int ii = 0; ii < MR; ii++, pixel_next(s, &q)) {
+        const int x0 = q.ox - s->pad, y0 = q.oy - s->pad;
+        float *d = dst + (size_t)ii * kb;
+        if (x0 < 0 || x0 + s->k > s->W || y0 < 0 || y0 + s->k > s->H) {
+            conv_row(s, q, pc, pc + kb, d);
+            continue;
+        }
+        const float *src = s->in + (((size_t)q.b * s->H + y0) * s->W + x0) * C;
+        for (int e = pc, n; e < pc + kb; e += n, d += n) {
+            int ky = e / kC, r = e - ky * kC;
+            n = kC - r < pc + kb - e ? kC - r : pc + kb - e;
+            copy_avx512(d, src + (size_t)ky * s->W * C + r, n);
+        }
+    }
+}
+#endif
+
+static void pack_conv_rows(const nvm_conv_src *s, int base, int MR, int pc, int kb, float *dst, nvm_isa isa)
+{
+#if NVM_X86
+    if (isa == NVM_ISA_AVX512 && base >= 0) {
+        pack_conv_rows_avx512(s, base, MR, pc, kb, dst);
+        return;
+    }
+#endif
+    (void)isa;
     int first = base < 0 ? -base : 0;
     memset(dst, 0, (size_t)first * kb * sizeof(float));
     pixel q = pixel_of(s, base + first);
@@ -503,6 +596,19 @@ static void pack_conv_cols(const nvm_conv_src *s, int base, int MR, int pc, int 
     }
 }
 
+/* The forward operand's rows base..base+MR in place: when they are MR pixels of one output row whose taps
+ * all lie inside the image, row ii of kernel row ky is MR·C... contiguous floats: col(base + ii, ky·kC + r)
+ * = a0[ii·C + ky·W·C + r] for r < kC. A kernel call per kernel row then reads them with rsa = C, csa = 1
+ * and nothing is packed. Returns a0, or NULL (rows across output rows or into the padding: packed). */
+static const float *conv_rows_inplace(const nvm_conv_src *s, int base, int MR)
+{
+    pixel q = pixel_of(s, base);
+    const int x0 = q.ox - s->pad, y0 = q.oy - s->pad;
+    if (q.ox + MR > s->OW || x0 < 0 || x0 + MR - 1 + s->k > s->W || y0 < 0 || y0 + s->k > s->H)
+        return NULL;
+    return s->in + (((size_t)q.b * s->H + y0) * s->W + x0) * s->C;
+}
+
 /* ---- driver ------------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -511,6 +617,7 @@ typedef struct {
     const float *A, *B;
     const nvm_conv_src *conv;   /* non-NULL: op(A) is its im2col matrix (ta: transposed), A unused */
     const float *bias; /* NULL, or the row that C starts from (instead of beta·C) */
+    int relu;          /* C = max(C, 0) as act_forward's ReLU once the last k block is added */
     float *C;
     int kc;            /* k block */
     int ms, ns;        /* MR-row strips and NR-column panels of C */
@@ -537,7 +644,7 @@ static void gemm_task(void *ctx, int task, int worker)
 
     for (int pc = 0; pc < g->K; pc += g->kc) {
         int kb = g->K - pc < g->kc ? g->K - pc : g->kc;
-        int load = g->beta1 || pc > 0;
+        int flags = (g->beta1 || pc > 0 ? K_LOAD : 0) | (g->relu && pc + kb == g->K ? K_RELU : 0);
         const float *bias = pc == 0 ? g->bias : NULL;
         for (int j = j0; g->tb && j < j1; j += NR)   /* op(B) block as NR-wide panels, kb × NR each */
             cx->kern.pack(bpack + (size_t)(j - j0) * kb, NR, g->B + (size_t)j * g->ldb + pc, g->ldb, kb,
@@ -548,11 +655,28 @@ static void gemm_task(void *ctx, int task, int worker)
             int r0 = i1 - i < MR ? MR - (i1 - i) : 0, ia = g->M >= MR ? i - r0 : i;
             const float *a;
             ptrdiff_t rsa = g->ta ? 1 : g->lda, csa = g->ta ? g->lda : 1;
+            float *c = g->C + (size_t)i * g->ldc;
+            const float *a0 = g->conv && !g->ta && g->M >= MR ? conv_rows_inplace(g->conv, i - r0, MR) : NULL;
+            if (a0) {   /* the rows in place: one call per kernel row, each continuing the chains (K_LOAD) */
+                const nvm_conv_src *cs = g->conv;
+                const int kC = cs->k * cs->C;
+                for (int j = j0; j < j1; j += NR) {
+                    int nr = j1 - j < NR ? j1 - j : NR;
+                    for (int e = pc, n; e < pc + kb; e += n) {
+                        int ky = e / kC, r = e - ky * kC;
+                        n = kC - r < pc + kb - e ? kC - r : pc + kb - e;
+                        int f = (g->beta1 || e > 0 ? K_LOAD : 0) | (g->relu && e + n == g->K ? K_RELU : 0);
+                        kern(n, a0 + (size_t)ky * cs->W * cs->C + r, cs->C, 1, g->B + (size_t)e * g->ldb + j, g->ldb,
+                             c + j, g->ldc, f, e == 0 && bias ? bias + j : NULL, r0, nr);
+                    }
+                }
+                continue;
+            }
             if (g->conv) {   /* strip row ii is row i - r0 + ii of op(A) in both cases of the shift */
                 if (g->ta)
                     pack_conv_cols(g->conv, i - r0, MR, pc, kb, apack), rsa = 1, csa = MR;
                 else
-                    pack_conv_rows(g->conv, i - r0, MR, pc, kb, apack), rsa = kb, csa = 1;
+                    pack_conv_rows(g->conv, i - r0, MR, pc, kb, apack, cx->isa), rsa = kb, csa = 1;
                 a = apack;
             } else if (g->M < MR) {
                 a = g->ta ? g->A + (size_t)pc * g->lda + ia : g->A + (size_t)ia * g->lda + pc;
@@ -565,14 +689,13 @@ static void gemm_task(void *ctx, int task, int worker)
             } else {
                 a = g->ta ? g->A + (size_t)pc * g->lda + ia : g->A + (size_t)ia * g->lda + pc;
             }
-            float *c = g->C + (size_t)i * g->ldc;
             for (int j = j0; j < j1; j += NR) {
                 int nr = j1 - j < NR ? j1 - j : NR;
                 const float *bj = bias ? bias + j : NULL;
                 if (g->tb)
-                    kern(kb, a, rsa, csa, bpack + (size_t)(j - j0) * kb, NR, c + j, g->ldc, load, bj, r0, nr);
+                    kern(kb, a, rsa, csa, bpack + (size_t)(j - j0) * kb, NR, c + j, g->ldc, flags, bj, r0, nr);
                 else
-                    kern(kb, a, rsa, csa, g->B + (size_t)pc * g->ldb + j, g->ldb, c + j, g->ldc, load, bj, r0,
+                    kern(kb, a, rsa, csa, g->B + (size_t)pc * g->ldb + j, g->ldb, c + j, g->ldc, flags, bj, r0,
                          nr);
             }
         }
@@ -587,27 +710,33 @@ static void scale_c(int M, int N, float beta, float *C, int ldc)
             C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
 }
 
-static void gemm_run(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
-                     const nvm_conv_src *conv, const float *B, int ldb, float beta, const float *bias, float *C,
-                     int ldc)
+/* worker < 0: the tasks run on cx's pool; else all of them on the calling thread with that worker's
+ * scratch (a GEMM inside a pool task, which may not start another pool run). */
+static void gemm_run(nvm_compute *cx, int worker, int ta, int tb, int M, int N, int K, const float *A, int lda,
+                     const nvm_conv_src *conv, const float *B, int ldb, float beta, const float *bias, int relu,
+                     float *C, int ldc)
 {
     if (M <= 0 || N <= 0)
         return;
-    if (bias && K <= 0) {
+    if (K <= 0) {   /* C = bias or beta·C, then the ReLU */
         for (int i = 0; i < M; i++)
-            memcpy(C + (size_t)i * ldc, bias, (size_t)N * sizeof(float));
+            if (bias)
+                memcpy(C + (size_t)i * ldc, bias, (size_t)N * sizeof(float));
+        if (!bias)
+            scale_c(M, N, beta, C, ldc);
+        for (int i = 0; relu && i < M; i++)
+            for (int j = 0; j < N; j++)
+                C[(size_t)i * ldc + j] = C[(size_t)i * ldc + j] > 0 ? C[(size_t)i * ldc + j] : 0.0f;
         return;
     }
-    if (K <= 0 || (beta != 0.0f && beta != 1.0f)) {
+    if (beta != 0.0f && beta != 1.0f) {
         scale_c(M, N, beta, C, ldc);
-        if (K <= 0)
-            return;
         beta = 1.0f;
     }
     const int MR = cx->kern.mr, NR = cx->kern.nr;
     gemm_job g = {.cx = cx, .ta = ta, .tb = tb, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb,
                   .ldc = ldc, .beta1 = !bias && beta != 0.0f, .A = A, .B = B, .conv = conv, .bias = bias,
-                  .C = C};
+                  .relu = relu, .C = C};
     int nkb = (K + KC_MAX - 1) / KC_MAX;   /* equal k blocks: no short last block */
     g.kc = (K + nkb - 1) / nkb;
     g.ms = (M + MR - 1) / MR;
@@ -623,7 +752,7 @@ static void gemm_run(nvm_compute *cx, int ta, int tb, int M, int N, int K, const
      * because results never depend on the grid (see the top of the file). A transposed B is packed
      * per task: row groups of ≥ 128 then amortise the packing. */
     double flops = 2.0 * M * N * K;
-    int want = flops / TASK_FLOPS > MAX_TASKS ? MAX_TASKS : (int)(flops / TASK_FLOPS);
+    int want = worker >= 0 ? 1 : flops / TASK_FLOPS > MAX_TASKS ? MAX_TASKS : (int)(flops / TASK_FLOPS);
     if ((double)K * N > L2_FLOATS && (double)K * M > L2_FLOATS && want > nvm_pool_size(cx->pool))
         want = nvm_pool_size(cx->pool);
     int min_strips = tb ? 128 / MR : (double)K * N > L2_FLOATS ? 64 / MR : 2;
@@ -642,31 +771,42 @@ static void gemm_run(nvm_compute *cx, int ta, int tb, int M, int N, int K, const
         else
             break;
     }
-    nvm_pool_run(cx->pool, g.gm * g.gn, gemm_task, &g);
+    if (worker >= 0)
+        for (int t = 0; t < g.gm * g.gn; t++)
+            gemm_task(&g, t, worker);
+    else
+        nvm_pool_run(cx->pool, g.gm * g.gn, gemm_task, &g);
 }
 
 void nvm_gemm(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc)
 {
-    gemm_run(cx, ta, tb, M, N, K, A, lda, NULL, B, ldb, beta, NULL, C, ldc);
+    gemm_run(cx, -1, ta, tb, M, N, K, A, lda, NULL, B, ldb, beta, NULL, 0, C, ldc);
+}
+
+void nvm_gemm_worker(nvm_compute *cx, int worker, int ta, int tb, int M, int N, int K, const float *A, int lda,
+                     const float *B, int ldb, float beta, float *C, int ldc)
+{
+    gemm_run(cx, worker, ta, tb, M, N, K, A, lda, NULL, B, ldb, beta, NULL, 0, C, ldc);
 }
 
 void nvm_gemm_bias(nvm_compute *cx, int ta, int tb, int M, int N, int K, const float *A, int lda,
-                   const float *B, int ldb, const float *bias, float *C, int ldc)
+                   const float *B, int ldb, const float *bias, int relu, float *C, int ldc)
 {
-    gemm_run(cx, ta, tb, M, N, K, A, lda, NULL, B, ldb, 0.0f, bias, C, ldc);
+    gemm_run(cx, -1, ta, tb, M, N, K, A, lda, NULL, B, ldb, 0.0f, bias, relu, C, ldc);
 }
 
-void nvm_gemm_conv(nvm_compute *cx, const nvm_conv_src *s, int N, const float *Wt, const float *bias, float *C)
+void nvm_gemm_conv(nvm_compute *cx, const nvm_conv_src *s, int N, const float *Wt, const float *bias, int relu,
+                   float *C)
 {
     int M = s->B * s->OH * s->OW, K = s->k * s->k * s->C;
-    gemm_run(cx, 0, 0, M, N, K, NULL, K, s, Wt, N, 0.0f, bias, C, N);
+    gemm_run(cx, -1, 0, 0, M, N, K, NULL, K, s, Wt, N, 0.0f, bias, relu, C, N);
 }
 
 void nvm_gemm_conv_wgrad(nvm_compute *cx, const nvm_conv_src *s, int N, const float *dout, float *dW)
 {
     int M = s->B * s->OH * s->OW, K = s->k * s->k * s->C;
-    gemm_run(cx, 1, 0, K, N, M, NULL, K, s, dout, N, 1.0f, NULL, dW, N);
+    gemm_run(cx, -1, 1, 0, K, N, M, NULL, K, s, dout, N, 1.0f, NULL, 0, dW, N);
 }
 
 void nvm_gemm_ref(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
@@ -825,6 +965,22 @@ double nvm_fma_peak(nvm_isa isa, int threads)
             flops += args[t].flops;
         if (flops / dt * 1e-9 > best)
             best = flops / dt * 1e-9;
+    }
+    return best;
+}
+
+double nvm_fma_peak_cpu(nvm_isa isa)
+{
+    if (isa > cpu_isa())
+        isa = cpu_isa();
+    double best = 0.0;
+    for (int rep = 0; rep < 3; rep++) {
+        peak_arg p = {.isa = isa};
+        double c0 = nvm_thread_cpu();
+        peak_thread(&p);
+        double dt = nvm_thread_cpu() - c0;
+        if (dt > 0 && p.flops / dt * 1e-9 > best)
+            best = p.flops / dt * 1e-9;
     }
     return best;
 }

@@ -103,7 +103,7 @@ static inline void fuzz_check_arch(const nvm_arch *a)
     FUZZ_ASSERT(nvm_arch_detector_width(a) >= 0);
     uint64_t fe = nvm_arch_macs(a, 0, a->fe_layers), all = nvm_arch_macs(a, 0, a->n_layers);
     FUZZ_ASSERT(fe <= all);
-    FUZZ_ASSERT(nvm_eval_batch(a) >= 16);
+    FUZZ_ASSERT(nvm_eval_batch(a) >= 4 && nvm_eval_batch(a) <= 512);
 
     if (a->n_params > 20000 || acts > 20000)
         return;
