@@ -335,7 +335,7 @@ def figures(runs, outdir):
             continue
         fig, axes = plt.subplots(1, len(ps), figsize=(3.6 * len(ps), 3.4), squeeze=False)
         for ax, (net, n_fe, rv) in zip(axes[0], ps):
-            bases = chips = 0
+            bases, cpb = 0, set()   # bases; chips per base, over the remedies drawn
             for name, vals in rv.items():
                 for comp, style in ((("", "-"),) if not fam.startswith("drift") else (("global", "-"), ("none", "--"))):
                     cs = sorted(c for c in vals if c[0] == n_fe and c[1] == comp and isinstance(num(c[3]), float))
@@ -343,7 +343,8 @@ def figures(runs, outdir):
                         continue
                     xs = [num(c[3]) for c in cs]
                     ss = [summary(vals[c]) for c in cs]
-                    bases, chips = ss[0]["bases"], ss[0]["chips"]
+                    bases = max(bases, ss[0]["bases"])
+                    cpb.add(ss[0]["chips"] // max(1, ss[0]["bases"]))
                     m = [x["mean"] for x in ss]
                     ci = [0 if math.isnan(x["ci"]) else x["ci"] for x in ss]
                     lab = name + ("" if not comp else " (%s comp.)" % comp)
@@ -355,10 +356,11 @@ def figures(runs, outdir):
             ax.set_xlabel({"alpha": "α", "faults": "stuck-at fraction", "read": "read noise σ / g_max",
                            "adc": "ADC bits", "time": "time after programming (s)"}[AXIS[fam]])
             ax.set_ylabel("test accuracy (%)")
-            ax.set_title("%s%s: %d base%s × %d chips" % (net, "" if net == "cnn" else " N_FE=%d" % n_fe, bases,
-                                                        "" if bases == 1 else "s", chips // max(1, bases)), fontsize=9)
+            per = "%d" % min(cpb) if len(cpb) == 1 else "%d–%d" % (min(cpb), max(cpb)) if cpb else "0"
+            ax.set_title("%s%s: %d base%s × %s chips" % (net, "" if net == "cnn" else " N_FE=%d" % n_fe, bases,
+                                                        "" if bases == 1 else "s", per), fontsize=9)
             ax.grid(alpha=0.3)
-        axes[0][0].legend(fontsize=7)
+            ax.legend(fontsize=6)
         fig.suptitle("%s (bands: 95 %% CI over bases)" % fam, fontsize=9)
         fig.tight_layout()
         path = os.path.join(outdir, "remedies_%s.png" % fam)
