@@ -40,10 +40,15 @@ $(BUILD)/tests/mkdata: tests/mkdata.c
 test: nvmsim $(TEST_BINS) $(BUILD)/tests/mkdata
 	@set -e; for t in $(TEST_BINS); do $$t; done
 	@sh tests/cli.sh ./nvmsim $(BUILD)/tests/mkdata
-	@sh tests/test_plot.sh ./nvmsim $(BUILD)/tests/mkdata
 	@sh tests/robust.sh ./nvmsim $(BUILD)/tests/mkdata
-	@sh tests/test_torch.sh ./nvmsim $(BUILD)/tests/mkdata
 	@python3 tests/test_stats.py ./nvmsim $(BUILD)/tests/mkdata
+
+# The Python tools (figures, PyTorch interchange) against the real binary: kept out of make test for its
+# time budget; .ci/run runs both.
+.PHONY: test-tools
+test-tools: nvmsim $(BUILD)/tests/mkdata
+	@sh tests/test_plot.sh ./nvmsim $(BUILD)/tests/mkdata
+	@sh tests/test_torch.sh ./nvmsim $(BUILD)/tests/mkdata
 
 # Sanitizers: everything rebuilt with ASan + UBSan in $(BUILD)/asan (CC may be gcc or clang), then the
 # whole suite (unit tests, tests/cli.sh, tests/test_plot.sh, tests/robust.sh) against it. Sanitizer
