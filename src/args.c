@@ -70,7 +70,7 @@ static const flag_def FLAGS[] = {
     {"--overwrite", NULL, S | M, "replace an existing <out> (otherwise a finished CSV is never overwritten)"},
     {"--runs", "R", S, "chips (independent eps draws) per base network [1]"},
     {"--bases", "B", S, "independently trained base networks per N_FE [1]"},
-    {"--chip", "K", E, "which chip's eps to apply with --alpha [0]"},
+    {"--chip", "K", E, "which chip's eps to apply with --alpha: 0 to 65534, the chips a sweep's --runs can make [0]"},
     {"--detector", "KIND", E | S,
      "last: retrain the trained detector on the chip's features; new (sweep): a fresh one;\n"
      "                        progressive: program the feature-extractor layers one at a time, each\n"

@@ -104,6 +104,7 @@ for al in 0 0.5 1; do
 done
 [ "$("$NVMSIM" eval $D --model "$T/m.nvm" --alpha 0,1 --noise gauss,quant:2 | grep -c '^  \(gauss\|quant\)')" -eq 4 ] && ok || bad "eval noise x alpha lists"
 expect 2 "--chip picks the degraded chip: add --alpha" eval $D --model "$T/m.nvm" --chip 2
+expect 2 "--chip 65535: expected a whole number from 0 to 65534" eval $D --model "$T/m.nvm" --alpha 1 --chip 65535
 expect 2 "--retrain-epochs sets detector retraining: add --retrain" eval $D --model "$T/m.nvm" --alpha 1 --retrain-epochs 3
 # A flag that the combination would ignore is an error.
 expect 2 "--epochs: .* has no effect on a given model" sweep $D --model "$T/m.nvm" --epochs 3 --out "$T/ign.csv"

@@ -34,16 +34,8 @@ for c in train eval info sweep merge bench; do
 done
 # scripts/nvmsim_torch.py's examples too, in their order (train-demo writes the model the others read),
 # with the data in $NVMSIM_DATA as they expect; skipped when no python3 imports torch.
-PY=
-for p in ${TORCH_PYTHON:-} /usr/bin/python3 python3; do
-    # find_spec rather than an import: importing torch takes seconds
-    if command -v "$p" >/dev/null 2>&1 &&
-        "$p" -c 'import importlib.util as u, sys; sys.exit(not (u.find_spec("torch") and u.find_spec("numpy")))' 2>/dev/null; then
-        PY=$p
-        break
-    fi
-done
-if [ -n "$PY" ]; then
+. "$REPO/tests/find_python.sh"
+if PY=$(find_python "${TORCH_PYTHON:-}" torch numpy); then
     export NVMSIM_DATA="$T/syn"
     "$PY" "$REPO/scripts/nvmsim_torch.py" --help | sed -n '/^Examples:/,/^$/s/^  //p' >"$T/ex-torch"
     [ -s "$T/ex-torch" ] || { echo "help_examples.sh: FAIL: 'nvmsim_torch.py --help' has no examples" >&2; fails=$((fails + 1)); }

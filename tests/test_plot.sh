@@ -5,18 +5,15 @@
 # panel as it was, a foreign chip is its own labelled curve, fig7 uses matched chips, fig8 one file and
 # one chip set per curve); no matplotlib gives exit 4 with one line; bad input gives exit 3 with one
 # stderr line, no CSV gives exit 2.
-# Skipped (exit 0) when no python3 with matplotlib is found ($PYTHON, python3, /usr/bin/python3).
+# Skipped (exit 0) when no python3 with matplotlib is found ($PYTHON, /usr/bin/python3, python3).
 # Usage: tests/test_plot.sh ./nvmsim build/tests/mkdata
 set -u
 NVMSIM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 MKDATA=$2
 SCRIPT=$(cd "$(dirname "$0")/.." && pwd)/scripts/plot_figures.py
 
-PY=
-for p in "${PYTHON:-}" python3 /usr/bin/python3; do
-    if [ -n "$p" ] && "$p" -c 'import matplotlib' >/dev/null 2>&1; then PY=$p; break; fi
-done
-if [ -z "$PY" ]; then
+. "$(dirname "$0")/find_python.sh"
+if ! PY=$(find_python "${PYTHON:-}" matplotlib); then
     echo "test_plot: python3-matplotlib missing, skipped"
     exit 0
 fi

@@ -16,16 +16,8 @@ MKDATA=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 SCRIPT=$HERE/../scripts/nvmsim_torch.py
 
-PY=
-for p in ${TORCH_PYTHON:-} /usr/bin/python3 python3; do
-    # find_spec rather than an import: importing torch takes seconds
-    if command -v "$p" >/dev/null 2>&1 &&
-        "$p" -c 'import importlib.util as u, sys; sys.exit(not (u.find_spec("torch") and u.find_spec("numpy")))' 2>/dev/null; then
-        PY=$p
-        break
-    fi
-done
-if [ -z "$PY" ]; then
+. "$HERE/find_python.sh"
+if ! PY=$(find_python "${TORCH_PYTHON:-}" torch numpy); then
     echo "test_torch: skipped: no python3 with torch (Debian: apt-get install python3-torch)"
     exit 0
 fi

@@ -48,7 +48,7 @@ int nvm_cmd_eval(const nvm_args *a, nvm_err *e)
         (rc = nvm_parse_range("--alpha", nvm_arg(a, "--alpha") ? nvm_arg(a, "--alpha") : "0", 0, 1000, &alphas,
                               &n_alpha, e)) ||
         (rc = nvm_noise_parse_list(nvm_arg(a, "--noise") ? nvm_arg(a, "--noise") : "gauss", &noises, &n_noise, e)) ||
-        (rc = nvm_arg_int(a, "--chip", 0, 0, 1000000, &chip, e)) ||
+        (rc = nvm_arg_int(a, "--chip", 0, 0, 65534, &chip, e)) ||
         (rc = nvm_arg_yesno(a, "--degrade-biases", 1, &biases, e)) ||
         (rc = nvm_device_axes_parse(a, noises, n_noise, &dx, e)) || (rc = nvm_retrain_args_parse(a, &dx, 0, &ra, e)) ||
         (rc = nvm_model_load(path, &m, e)))
