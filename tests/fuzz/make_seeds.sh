@@ -7,7 +7,7 @@ NVMSIM=$1 MKDATA=$2
 C=$(cd "$(dirname "$0")" && pwd)/corpus
 T=$(mktemp -d /tmp/nvmsim-seeds-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-rm -rf "$C"
+# the corpus also holds inputs the fuzzers found (hash-named): only the named seeds are rewritten
 mkdir -p "$C/gunzip" "$C/idx" "$C/cifar" "$C/model" "$C/arch" "$C/range" "$C/noise" "$C/shard"
 
 # Deterministic bytes: N bytes of an LCG (incompressible enough for gzip to pick stored blocks).
@@ -48,9 +48,9 @@ B=$T/syn/cifar-10-batches-bin/test_batch.bin
 { printf '\001\001'; head -c 3000 "$B"; } >"$C/cifar/short"
 
 # model: files written by `nvmsim train`, whole and without their CRC-32 (the target appends one).
-"$NVMSIM" train --data "$T/syn" --net cnn --arch c1k1-p-p-p-p-f10 --epochs 1 --threads 1 \
+"$NVMSIM" train --data "$T/syn" --dataset cifar10 --arch c1k1-p-p-p-p-f10 --epochs 1 --threads 1 \
     --out "$T/cnn.nvm" >/dev/null 2>&1
-"$NVMSIM" train --data "$T/syn" --net cnn --arch 'c2k3s-p|c1-p-p-f3-f10' --epochs 1 --threads 1 \
+"$NVMSIM" train --data "$T/syn" --dataset cifar10 --arch 'c2k3s-p|c1-p-p-f3-f10' --epochs 1 --threads 1 \
     --out "$T/cnn2.nvm" >/dev/null 2>&1
 "$NVMSIM" train --data "$T/syn" --net mlp2 --nfe 1 --epochs 1 --threads 1 --out "$T/mlp2.nvm" >/dev/null 2>&1
 "$NVMSIM" train --data "$T/syn" --net mlp3 --nfe 1 --epochs 1 --threads 1 --out "$T/mlp3.nvm" >/dev/null 2>&1
