@@ -58,6 +58,12 @@ static const flag_def FLAGS[] = {
     {"--adc", "LIST", E | S, "ADC bits of every analog layer's outputs, 0 = ideal [0]"},
     {"--dac", "LIST", E | S, "DAC bits of every analog layer's inputs, 0 = ideal [0]"},
     {"--analog", "fe|all", E | S, "which layers are on the chip: the feature extractor, or all of them [fe]"},
+    {"--alpha-gemm", "linear|each", E | S | BN,
+     "first dense layer of a gauss chip: linear computes X*W + b once per base network and\n"
+     "                        X*(W.eps) + b.eps once per chip, and each alpha as their sum with weight alpha\n"
+     "                        (the same model, rounded differently: last bits of features); each runs one\n"
+     "                        GEMM per alpha on the programmed weights (the reference; faults, read noise,\n"
+     "                        ADC/DAC, quant, pcm, progressive and conv layers always do) [linear]"},
     {"--device", NULL, I, "with --model: the conductance mapping of every analog layer and the model constants"},
     {"--shard", "K/N", S,
      "compute only cells whose index is K mod N, into <out>.shard-K-of-N.csv (merge them\n"
