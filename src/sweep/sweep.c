@@ -473,7 +473,8 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
                                .p0 = p0};
         for (int i = 0; i < nw && rc == NVM_OK; i++)
             if (nvm_cell_scratch_init(&g.workers[i], &g.ctx, isa) != NVM_OK)
-                rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for %d workers' feature caches", nw);
+                rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for %d workers' feature caches%s", nw,
+                              p0 ? " (each with the P1 of --alpha-gemm linear: --alpha-gemm each needs less)" : "");
         for (int b = 0; b < cfg->bases && rc == NVM_OK; b++) {
             const long grp0 = ((long)fi * cfg->bases + b) * cells;   /* global index of its cell 0 */
             g.grp0 = grp0;
