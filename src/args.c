@@ -58,6 +58,12 @@ static const flag_def FLAGS[] = {
     {"--adc", "LIST", E | S, "ADC bits of every analog layer's outputs, 0 = ideal [0]"},
     {"--dac", "LIST", E | S, "DAC bits of every analog layer's inputs, 0 = ideal [0]"},
     {"--analog", "fe|all", E | S, "which layers are on the chip: the feature extractor, or all of them [fe]"},
+    {"--alpha-gemm", "KIND", E | S | BN,
+     "a gauss chip's first dense layer: linear computes X*W + b once per base network and\n"
+     "                        X*(W.eps) + b.eps once per chip, each alpha as the first plus alpha times the\n"
+     "                        second (the same model, rounded differently: last bits of features); each runs\n"
+     "                        one GEMM per alpha on the programmed weights (the reference; faults, read noise,\n"
+     "                        ADC/DAC, quant, pcm, progressive and conv layers always do) [linear]"},
     {"--device", NULL, I, "with --model: the conductance mapping of every analog layer and the model constants"},
     {"--shard", "K/N", S,
      "compute only cells whose index is K mod N, into <out>.shard-K-of-N.csv (merge them\n"
@@ -281,6 +287,7 @@ static const char *EXAMPLES[] = {
                      "  nvmsim eval --model mlp3.nvm --alpha 0:1:0.25 --noise gauss,quant:3 --retrain\n"
                      "  nvmsim eval --model mlp3.nvm --alpha 0.5,1 --chip 3 --retrain --detector progressive\n",
     [NVM_CMD_SWEEP] = "  nvmsim sweep --net mlp2 --alpha 0:1:0.05\n"
+                      "  nvmsim sweep --net mlp2 --alpha 0:1:0.05 --alpha-gemm each --out mlp2-each.csv\n"
                       "  nvmsim sweep --net mlp2 --noise pcm --alpha 1 --time 1,3600,86400,2.6e6 --drift-comp global,none --runs 2 --out pcm.csv\n"
                       "  nvmsim sweep --net mlp2 --faults 0:0.2:0.05 --read 0,0.05 --adc 0,4 --alpha 0 --runs 2 --out dev.csv\n"
                       "  nvmsim sweep --net mlp3 --nfe 10,20,50,100,200 --runs 10 --out mlp3-10chips.csv\n"

@@ -21,6 +21,9 @@ typedef struct {
     double wall, cpu;            /* the whole cell (nvm_cell_run) */
     double fe[2], retrain[2];    /* [wall, cpu]: training-set features; detector retraining */
     double test[2];              /* test-set features and the detector's evaluations */
+    double p1[2];                /* --alpha-gemm linear: the chip's P1 (part of fe and test) */
+    double fe_flop;              /* feature-extractor arithmetic of its feature passes (without the layer 0
+                                    that --alpha-gemm linear takes from P0 + alpha*P1) */
     int fe_n, test_reads, test_evals, steps_dropped;
 } cell_time;
 
@@ -59,18 +62,26 @@ static void cell_task(void *vctx, int cell, int worker)
             j->rc = rc, j->err = e;
         return;
     }
+    const nvm_arch *a = j->ctx->a;
     for (int k = 0; k < log->n; k++) {
         const nvm_step *st = &log->step[k];
+        const int pass = st->kind == NVM_STEP_LAYERS || st->kind == NVM_STEP_LINEAR, p1 = st->kind == NVM_STEP_PREACT;
         double *into = NULL;
+        if (pass || p1)   /* a linear pass computes layers [1, last) itself */
+            t->fe_flop += 2.0 * (double)st->n *
+                          (double)nvm_arch_macs(a, st->kind == NVM_STEP_LINEAR ? 1 : st->first, st->last);
+        if (p1)
+            t->p1[0] += st->seconds, t->p1[1] += st->cpu;
         if (st->kind == NVM_STEP_TRAIN) {
             into = t->retrain;
-        } else if (st->kind == NVM_STEP_LAYERS && st->x == j->ctx->train->x) {
-            into = t->fe, t->fe_n += st->n;
-        } else {   /* test-set features, or the detector on them */
+        } else if ((pass || p1) && st->x == j->ctx->train->x) {
+            into = t->fe;
+            t->fe_n += pass ? st->n : 0;
+        } else {   /* test-set features (and the chip's P1 of the test set), or the detector on them */
             into = t->test;
-            if (st->kind == NVM_STEP_LAYERS)
+            if (pass)
                 t->test_reads++;
-            else
+            else if (!p1)
                 t->test_evals++;
         }
         into[0] += st->seconds, into[1] += st->cpu;
@@ -113,7 +124,7 @@ static int bench_net(const nvm_args *a, const char *net, int cells_arg, nvm_err 
     nvm_device_axes dx = {0};
     nvm_model model = {0};
     const char *mpath = nvm_arg(a, "--model");
-    float *params = NULL;
+    float *params = NULL, *p0 = NULL;
     nvm_cell_scratch *workers = NULL;
     nvm_step_log *logs = NULL;
     cell_time *times = NULL;
@@ -225,20 +236,28 @@ static int bench_net(const nvm_args *a, const char *net, int cells_arg, nvm_err 
         snprintf(base_note, sizeof base_note, "base network untrained (--epochs 0; its retraining is slower than "
                  "a trained one's)");
     int zero = 0;
+    nvm_sweep_cfg grid = {.noises = noises, .n_noise = n_noise, .alphas = alphas, .n_alpha = n_alpha,
+                          .faults = dx.faults, .n_faults = dx.n_faults, .stuck_on = dx.stuck_on, .reads = dx.reads,
+                          .n_read = dx.n_read, .adcs = dx.adcs, .n_adc = dx.n_adc, .dacs = dx.dacs,
+                          .n_dac = dx.n_dac, .analog_all = dx.analog_all, .alpha_linear = dx.alpha_linear};
+    const int linear = nvm_sweep_uses_linear(&grid, &arch);
+    if (linear && ((rc = nvm_cell_check_linear(&arch, s.train.n, s.test.n, 1, nw, e)) ||
+                   !(p0 = nvm_alloc_floats(nvm_cell_linear_floats(&arch, s.train.n, s.test.n))))) {
+        if (!rc)
+            rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for the layer-0 pre-activations of --alpha-gemm linear; "
+                          "use --alpha-gemm each");
+        goto done;
+    }
     const nvm_cell_ctx ctx = {.a = &arch, .clean = params, .train = &s.train, .test = &s.test, .retrain = &retrain,
                               .cal = NULL, .times = dx.times, .n_time = dx.n_time, .comps = dx.comps,
                               .n_comp = dx.n_comp, .retrain_each = dx.retrain_each, .retrain_at = dx.retrain_at,
                               .nd = &zero, .n_nd = 1, .seed = mpath ? model.seed : 1, .base = mpath ? model.base : 0,
-                              .degrade_biases = 1};
+                              .degrade_biases = 1, .p0 = p0};
     for (int i = 0; i < nw; i++)
         if (nvm_cell_scratch_init(&workers[i], &ctx, s.isa) != NVM_OK) {
             rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for %d workers' feature caches", nw);
             goto done;
         }
-    nvm_sweep_cfg grid = {.noises = noises, .n_noise = n_noise, .alphas = alphas, .n_alpha = n_alpha,
-                          .faults = dx.faults, .n_faults = dx.n_faults, .stuck_on = dx.stuck_on, .reads = dx.reads,
-                          .n_read = dx.n_read, .adcs = dx.adcs, .n_adc = dx.n_adc, .dacs = dx.dacs,
-                          .n_dac = dx.n_dac, .analog_all = dx.analog_all};
     const double fe_flop = 2.0 * (double)nvm_arch_macs(&arch, 0, arch.fe_layers);   /* per image */
     printf("# nvmsim %s sweep cells: threads=%d isa=%s net=%s (%s) data=%s (%d train, %d test)\n", NVMSIM_VERSION,
            threads, nvm_isa_name(s.isa), n.net, arch.spec, s.dataset, s.train.n, s.test.n);
@@ -249,6 +268,20 @@ static int bench_net(const nvm_args *a, const char *net, int cells_arg, nvm_err 
            "batch %d; feature extractor %.2f MFLOP/image\n", GRID_ALPHA, cells, cells == 1 ? "" : "s", nw,
            base_note, retrain.epochs, retrain.optim == NVM_ADAM ? "adam" : "sgd", retrain.lr, retrain.batch,
            fe_flop * 1e-6);
+    if (linear) {   /* once per base network in a sweep, before its cells: not part of any cell */
+        nvm_compute *pcx = tcx ? tcx : nvm_compute_new(s.isa, s.pool);
+        if (!pcx) {
+            rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
+            goto done;
+        }
+        tcx = pcx;
+        const double t0 = nvm_now(), c0 = nvm_thread_cpu();
+        nvm_cell_p0(&ctx, p0, tcx);
+        printf("# --alpha-gemm linear: layer 0's P0 = X*W + b of the base network on both sets, once per base network "
+               "before its cells (not part of a cell): %.3f s (cpu %.3f s of the calling thread, %d thread%s); a "
+               "worker's first cell of a chip with alpha > 0 computes the chip's P1 = X*(W.eps) + b.eps, every other "
+               "cell of it none\n", nvm_now() - t0, nvm_thread_cpu() - c0, threads, threads == 1 ? "" : "s");
+    }
     fflush(stdout);
     bench_job job = {.ctx = &ctx, .grid = &grid, .workers = workers, .logs = logs, .times = times};
     double t0 = nvm_now();
@@ -263,15 +296,18 @@ static int bench_net(const nvm_args *a, const char *net, int cells_arg, nvm_err 
         const cell_time *t = &times[i];
         char alpha[32];
         nvm_format_double(alphas[i % n_alpha], alpha);
+        char p1[96] = "";
+        if (t->p1[1] > 0)
+            snprintf(p1, sizeof p1, "; of these the chip's P1 %.3f s (cpu %.3f s)", t->p1[0], t->p1[1]);
         printf("nvmsim %s sweep cell %d (chip %d, alpha %s): %.3f s (cpu %.3f s): training-set features %.3f s "
                "(cpu %.3f s, %d images), retraining %.3f s (cpu %.3f s), test reads %.3f s (cpu %.3f s, %d feature "
-               "pass%s + %d detector evaluation%s)\n", n.net, i, i / n_alpha, alpha, t->wall, t->cpu, t->fe[0],
+               "pass%s + %d detector evaluation%s)%s\n", n.net, i, i / n_alpha, alpha, t->wall, t->cpu, t->fe[0],
                t->fe[1], t->fe_n, t->retrain[0], t->retrain[1], t->test[0], t->test[1], t->test_reads,
-               t->test_reads == 1 ? "" : "es", t->test_evals, t->test_evals == 1 ? "" : "s");
+               t->test_reads == 1 ? "" : "es", t->test_evals, t->test_evals == 1 ? "" : "s", p1);
         if (t->steps_dropped)
             printf("# cell %d: %d steps not logged (the breakdown undercounts)\n", i, t->steps_dropped);
         m.wall += t->wall / cells, m.cpu += t->cpu / cells;
-        m.fe_n += t->fe_n, m.test_reads += t->test_reads;
+        m.fe_n += t->fe_n, m.test_reads += t->test_reads, m.fe_flop += t->fe_flop / cells;
         for (int k = 0; k < 2; k++)
             m.fe[k] += t->fe[k] / cells, m.retrain[k] += t->retrain[k] / cells, m.test[k] += t->test[k] / cells;
     }
@@ -287,7 +323,8 @@ static int bench_net(const nvm_args *a, const char *net, int cells_arg, nvm_err 
     /* What the arithmetic of the feature passes alone takes at one core's FMA peak (CPU-timed, so a busy
      * machine does not lower it). */
     double peak1 = nvm_fma_peak_cpu(s.isa);
-    double images = ((double)m.fe_n + (double)m.test_reads * s.test.n) / cells, gflop = images * fe_flop * 1e-9;
+    /* (--alpha-gemm linear: the arithmetic its passes do, in images' worth of the whole feature extractor) */
+    double gflop = m.fe_flop * 1e-9, images = m.fe_flop / fe_flop;
     printf("nvmsim %s sweep cell floor: %.0f images through the feature extractor = %.1f GFLOP per cell: %.3f s at "
            "one core's FMA peak (%.0f GFLOP/s), i.e. %.3f s/cell with %d cells at a time; the mean cell's feature "
            "passes ran at %.1f GFLOP/s of CPU time (%.0f %% of that peak)\n", n.net, images, gflop, gflop / peak1,
@@ -301,6 +338,7 @@ done:
     free(logs);
     free(times);
     free(params);
+    free(p0);
     free(noises);
     free(alphas);
     nvm_device_axes_free(&dx);

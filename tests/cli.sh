@@ -106,6 +106,43 @@ done
 expect 2 "--chip picks the degraded chip: add --alpha" eval $D --model "$T/m.nvm" --chip 2
 expect 2 "--chip 65535: expected a whole number from 0 to 65534" eval $D --model "$T/m.nvm" --alpha 1 --chip 65535
 expect 2 "--retrain-epochs sets detector retraining: add --retrain" eval $D --model "$T/m.nvm" --alpha 1 --retrain-epochs 3
+# --alpha-gemm: linear (the default, above) and each give the same rows at alpha 0 byte for byte and the
+# others within 3 test images; each is thread-independent too and eval follows the sweep under either;
+# the sidecar records it; a .part of each does not resume as linear (its rows differ in the last bits)
+# but does as each; an mlp3 (two-layer feature extractor) under linear is thread-independent and eval
+# equals its rows; bad values and a lone --alpha-gemm in eval are one line.
+"$NVMSIM" sweep $S --threads 1 --alpha-gemm each --out "$T/ae.csv" >/dev/null 2>"$T/err" || bad "sweep --alpha-gemm each: $(cat "$T/err")"
+"$NVMSIM" sweep $S --threads 2 --alpha-gemm each --out "$T/ae2.csv" >/dev/null 2>&1
+cmp -s "$T/ae.csv" "$T/ae2.csv" && ok || bad "--alpha-gemm each: CSV differs across --threads 1/2"
+[ "$(awk -F, '$7 == "0"' "$T/a.csv")" = "$(awk -F, '$7 == "0"' "$T/ae.csv")" ] && ok || bad "alpha 0 rows differ between --alpha-gemm linear and each"
+paste -d, "$T/a.csv" "$T/ae.csv" | awk -F, 'NR > 1 { d = $11 - $32; e = $12 - $33; if (d < 0) d = -d; if (e < 0) e = -e;
+    if (d > 0.0151 || e > 0.0151 || $7 != $28 || $9 != $30) bad = 1 } END { exit bad }' && ok || bad "--alpha-gemm linear and each differ by more than 3 test images"
+grep -q '"alpha_gemm": "each"' "$T/ae.csv.json" && grep -q '"alpha_gemm": "linear"' "$T/a.csv.json" && ok || bad "sidecar lacks alpha_gemm"
+want=$(awk -F, '$7 == "0.5" && $9 == "1" { print $11 }' "$T/ae.csv")
+got=$("$NVMSIM" eval $D --model "$T/m.nvm" --alpha 0.5 --chip 1 --alpha-gemm each | awk '$1 == "gauss" && $2 == "0.5" { print $3 }')
+[ -n "$want" ] && [ "$want" = "$got" ] && ok || bad "eval --alpha-gemm each gave '$got', the each sweep row says '$want'"
+"$NVMSIM" eval $D --model "$T/m.nvm" --alpha 0:1:0.25 --chip 1 --retrain --retrain-epochs 2 --alpha-gemm each >"$T/eve" 2>&1 || bad "eval --retrain --alpha-gemm each: $(cat "$T/eve")"
+for al in 0 0.5 1; do
+    want=$(awk -F, -v a=$al '$7 == a && $9 == "1" { print $11, $12 }' "$T/ae.csv")
+    got=$(awk -v a=$al '$1 == "gauss" && $2 == a { print $3, $4 }' "$T/eve")
+    [ -n "$want" ] && [ "$want" = "$got" ] && ok || bad "eval --retrain --alpha-gemm each alpha $al gave '$got', the sweep row says '$want'"
+done
+"$NVMSIM" sweep $S --alpha-gemm each --out "$T/ar.csv" >/dev/null 2>&1
+mv "$T/ar.csv" "$T/ar.csv.part"
+expect 2 "started with other settings" sweep $S --out "$T/ar.csv" --resume
+"$NVMSIM" sweep $S --alpha-gemm each --out "$T/ar.csv" --resume >/dev/null 2>"$T/err" && cmp -s "$T/ar.csv" "$T/ae.csv" && ok || bad "resume --alpha-gemm each: $(cat "$T/err")"
+L3="$D --net mlp3 --nfe 8 --epochs 2 --alpha 0:1:0.5 --runs 2 --retrain-epochs 1"
+"$NVMSIM" sweep $L3 --threads 1 --out "$T/l3a.csv" >/dev/null 2>"$T/err" || bad "mlp3 sweep: $(cat "$T/err")"
+"$NVMSIM" sweep $L3 --threads 2 --out "$T/l3b.csv" >/dev/null 2>&1
+cmp -s "$T/l3a.csv" "$T/l3b.csv" && ok || bad "mlp3 --alpha-gemm linear differs across --threads 1/2"
+"$NVMSIM" eval $D --model "$T/l3a.csv.n8.b0.nvm" --alpha 0:1:0.5 --chip 1 --retrain --retrain-epochs 1 >"$T/ev3" 2>&1 || bad "mlp3 eval: $(cat "$T/ev3")"
+for al in 0 0.5 1; do
+    want=$(awk -F, -v a=$al '$7 == a && $9 == "1" { print $11, $12 }' "$T/l3a.csv")
+    got=$(awk -v a=$al '$1 == "gauss" && $2 == a { print $3, $4 }' "$T/ev3")
+    [ -n "$want" ] && [ "$want" = "$got" ] && ok || bad "mlp3 eval --retrain alpha $al gave '$got', the sweep row says '$want'"
+done
+expect 2 "alpha-gemm fast: expected linear" sweep $D --alpha-gemm fast
+expect 2 "--alpha-gemm picks the degraded chip: add --alpha" eval $D --model "$T/m.nvm" --alpha-gemm each
 # A flag that the combination would ignore is an error.
 expect 2 "--epochs: .* has no effect on a given model" sweep $D --model "$T/m.nvm" --epochs 3 --out "$T/ign.csv"
 expect 2 "momentum is SGD's" train $D --optim adam --momentum 0.5 --out "$T/ign.nvm"

@@ -34,6 +34,9 @@ typedef struct {
     uint64_t seed;
     uint32_t base;
     int degrade_biases;
+    const float *p0;                 /* --alpha-gemm linear: layer 0's pre-activations of the clean network,
+                                        (train n + test n) × layers[0].n_out (nvm_cell_p0); NULL: every
+                                        cell runs its layer 0 on the chip's weights (each) */
 } nvm_cell_ctx;
 
 /* Scratch of one worker (nvm_cell_scratch_init sizes it once per base network). */
@@ -48,6 +51,12 @@ typedef struct {
     double retrain_seconds;          /* wall time spent reading the retraining set and retraining */
     float *det;                      /* fresh detectors, n_nd blocks of det_params */
     size_t det_params;
+    float *p1;                       /* with ctx->p0: layer 0's x·(W⊙E) + b⊙e of chip p1_key on the training
+                                        then the test set, as p0; NULL without p0 */
+    float *p1_w;                     /* layer 0's W⊙E and b⊙e (nvm_degrade_slope), laid out as in the block
+                                        from its w_off */
+    nvm_chip p1_key;                 /* the chip p1 holds (valid when p1_clean is set) */
+    const float *p1_clean;           /* and the clean block it was made from */
 } nvm_cell_scratch;
 
 int nvm_cell_scratch_init(nvm_cell_scratch *s, const nvm_cell_ctx *c, nvm_isa isa);
@@ -58,6 +67,28 @@ void nvm_cell_scratch_free(nvm_cell_scratch *s);
  * every device effect off this computes exactly what the paper's sweep always did. */
 int nvm_cell_run(const nvm_cell_ctx *c, nvm_device d, uint32_t chip, nvm_cell_scratch *s, double *acc_deg,
                  double *acc_ret, nvm_err *e);
+
+/* --alpha-gemm linear. Under Eq. 1 layer 0's pre-activation is linear in α: x·W(α) + b(α) =
+ * P0 + α·P1 with P0 = x·W + b (the clean network's, shared by every chip of a base network) and
+ * P1 = x·(W⊙E) + b⊙e (one per chip, shared by its α), so a cell of a cached chip needs no layer-0 GEMM.
+ * The same model up to rounding (the programmed weights are rounded once per α in the reference
+ * path, P0 and P1 once each here); at α = 0 the features are the reference's bit for bit. */
+/* Whether condition d of a's cells may take layer 0 from P0 and P1: gauss (Eq. 1 alone) on a dense
+ * layer 0 of the feature extractor with no faults, read noise, ADC or DAC, and not progressive (whose
+ * programmed weights differ). --analog all and --detector new change only the detector: they may. */
+int nvm_alpha_linear_applies(const nvm_arch *a, const nvm_device *d, int progressive);
+/* out[n × layers[0].n_out] = x[n × n_in]·W + b, layer 0 (dense) of a with weights W and bias b: the
+ * GEMM and epilogue of its forward pass (nvm_dense_forward without the ReLU), so the same bits. */
+void nvm_cell_preact0(const nvm_arch *a, const float *W, const float *b, const float *x, int n, float *out,
+                      nvm_compute *cx);
+/* P0 of c's base network into p0[(c->train->n + c->test->n) × layers[0].n_out] (training rows, then
+ * test rows); cx may be multi-threaded (the bits never depend on it). */
+void nvm_cell_p0(const nvm_cell_ctx *c, float *p0, nvm_compute *cx);
+/* Floats of P0 (and of each worker's P1) for a on n_train + n_test samples. */
+size_t nvm_cell_linear_floats(const nvm_arch *a, int n_train, int n_test);
+/* Refuses (usage error naming --alpha-gemm linear) caches that would take more than half of this
+ * machine's memory: P0 once and P1 per worker, with each worker's retraining inputs. */
+int nvm_cell_check_linear(const nvm_arch *a, int n_train, int n_test, int reads, int workers, nvm_err *e);
 
 /* The fresh detector F → nd → classes (nd = 0: a single softmax layer), with the base network's first
  * activation (tanh for the MLPs, ReLU for the CNN). */

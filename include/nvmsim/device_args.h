@@ -13,10 +13,11 @@ typedef struct {
     int n_adc, n_dac, n_comp;
     double stuck_on, retrain_at;
     int retrain_each, analog_all;
+    int alpha_linear;                 /* --alpha-gemm linear [1] or each (0) */
 } nvm_device_axes;
 
 /* Reads them (defaults: time 0, no faults, no read noise, ideal converters, drift compensation global,
- * retraining at the first time, the feature extractor analog); usage errors for values out of range,
+ * retraining at the first time, the feature extractor analog, --alpha-gemm linear); usage errors for values out of range,
  * --time > 0 without a pcm noise model, --retrain-at not among the times, and flags that would be
  * ignored. Arrays are malloc'd. */
 int nvm_device_axes_parse(const nvm_args *a, const nvm_noise *noises, int n_noise, nvm_device_axes *x,

@@ -24,9 +24,12 @@ nvm_isa nvm_compute_isa(const nvm_compute *cx);
 nvm_pool *nvm_compute_pool(const nvm_compute *cx);
 
 /* An optional log of the whole-data-set steps run on a context, for `nvmsim bench --sweep` (which
- * breaks a sweep cell down by it): every nvm_train, nvm_run_layers(_an) and nvm_accuracy(_an) call on
+ * breaks a sweep cell down by it): every nvm_train, nvm_run_layers(_an, _linear) and nvm_accuracy(_an) call on
  * cx appends one entry while a log is set. Timing only: it changes no result. */
-typedef enum { NVM_STEP_LAYERS, NVM_STEP_TRAIN, NVM_STEP_ACCURACY } nvm_step_kind;
+/* LINEAR: nvm_run_layers_linear, layers [0, last) whose layer 0 comes from cached pre-activations (no
+ * layer-0 GEMM); x is the data set those are of. PREACT: layer 0's pre-activations alone (a sweep
+ * cell's P1 of a chip under --alpha-gemm linear; first = 0, last = 1). */
+typedef enum { NVM_STEP_LAYERS, NVM_STEP_TRAIN, NVM_STEP_ACCURACY, NVM_STEP_LINEAR, NVM_STEP_PREACT } nvm_step_kind;
 typedef struct {
     nvm_step_kind kind;
     int first, last, n;      /* layers [first, last) on n samples (TRAIN: first = its first trained layer) */

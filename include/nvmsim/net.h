@@ -147,6 +147,13 @@ void nvm_forward(const nvm_arch *a, const float *params, nvm_work *w, const floa
  * sample0 + 1, ... of their data set (they key the read noise). */
 void nvm_forward_an(const nvm_arch *a, const float *params, nvm_work *w, const float *in, int first,
                     int last, int B, nvm_compute *cx, const nvm_analog *an, uint64_t sample0);
+/* nvm_forward of layers [0, last) for a network whose layer 0 is dense, from that layer's
+ * pre-activations given as z = p0 + α·p1 (p0, p1: B × layers[0].n_out; each element in double, rounded
+ * once; with α = 0 z is p0 itself and p1 is not read): w->act[1] = act(z), then layers [1, last) on
+ * params as nvm_forward. With p0 = x·W + b and p1 = x·(W⊙E) + b⊙e this is the Eq. 1 chip's forward pass
+ * up to rounding (the --alpha-gemm linear path of a sweep cell). */
+void nvm_forward_linear(const nvm_arch *a, const float *params, nvm_work *w, const float *p0, const float *p1,
+                        double alpha, int last, int B, nvm_compute *cx);
 /* Back-propagates w->grad[last] through layers [first, last), ADDING parameter gradients to grads
  * (same layout as params). Needs the forward pass on the same in; overwrites w->grad[first+1 .. last]. */
 void nvm_backward(const nvm_arch *a, const float *params, float *grads, nvm_work *w, const float *in,

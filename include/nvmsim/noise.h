@@ -45,5 +45,11 @@ void nvm_noise_name(const nvm_noise *n, char out[16]);
  * for every alpha and noise model. alpha = 0 with gauss gives out = clean exactly. */
 void nvm_degrade(const nvm_arch *a, const float *clean, float *out, const nvm_noise *noise,
                  double alpha, const nvm_chip *chip);
+/* out[hi − lo] = d/dα of gauss nvm_degrade's parameters [lo, hi): ε_i·w_i (in double, rounded once) for
+ * every parameter it degrades, 0 for those it leaves exact (outside the feature extractor; biases
+ * without chip->degrade_biases). The same ε as nvm_degrade, so nvm_degrade's value is (up to its
+ * rounding) w_i + α·out[i − lo]: Eq. 1 is linear in α (the --alpha-gemm linear path). */
+void nvm_degrade_slope(const nvm_arch *a, const float *clean, float *out, size_t lo, size_t hi,
+                       const nvm_chip *chip);
 
 #endif

@@ -50,6 +50,8 @@ typedef struct {
     int retrain_each;           /* retrain the detector at every time, else once at retrain_at */
     double retrain_at;
     int analog_all;             /* every layer on the chip, the detector too (retrained, then programmed) */
+    int alpha_linear;           /* --alpha-gemm linear: layer 0 of the cells nvm_alpha_linear_applies to from
+                                 * P0 + α·P1 (nvmsim/cell.h); 0: each (every cell its own GEMM) */
     int runs, bases;            /* chips per base network; base networks per N_FE */
     uint64_t seed;
     int degrade_biases;
@@ -106,6 +108,9 @@ void nvm_sweep_summary(const nvm_sweep_cfg *cfg, const nvm_sweep_stats *s, FILE 
 int nvm_sweep_cells_per_chip(const nvm_sweep_cfg *c);
 int nvm_sweep_rows_per_cell(const nvm_sweep_cfg *c);
 size_t nvm_sweep_conditions(const nvm_sweep_cfg *c);
+/* Whether --alpha-gemm linear changes any cell of the grid on network a (cfg->alpha_linear and some
+ * condition that nvm_alpha_linear_applies to). */
+int nvm_sweep_uses_linear(const nvm_sweep_cfg *cfg, const nvm_arch *a);
 /* The device condition of axis indices (noise ni, α ai, faults fi, read ri, ADC adi, DAC dai). */
 void nvm_sweep_device(const nvm_sweep_cfg *cfg, int ni, int ai, int fi, int ri, int adi, int dai,
                       nvm_device *d);

@@ -111,6 +111,12 @@ void nvm_run_layers_an(const nvm_arch *a, const float *params, int first, int la
                        int n, float *out, nvm_work *w, nvm_compute *cx, const nvm_analog *an,
                        uint64_t sample0);
 
+/* nvm_forward_linear over n rows in chunks of w->max_batch: out[n × width of layer last-1] from the
+ * layer-0 pre-activations p0, p1[n × layers[0].n_out] of the data set x (x only names the step in cx's
+ * log; it is not read). */
+void nvm_run_layers_linear(const nvm_arch *a, const float *params, int last, const float *p0, const float *p1,
+                           double alpha, const float *x, int n, float *out, nvm_work *w, nvm_compute *cx);
+
 /* Fraction of x[n × in] (input of layer first) classified correctly by layers [first, n_layers). */
 double nvm_accuracy(const nvm_arch *a, const float *params, int first, const float *x,
                     const uint8_t *y, int n, nvm_work *w, nvm_compute *cx);

@@ -72,6 +72,11 @@ int nvm_device_axes_parse(const nvm_args *a, const nvm_noise *noises, int n_nois
     if (an && strcmp(an, "fe") != 0 && strcmp(an, "all") != 0)
         return nvm_fail(e, NVM_EUSAGE, "--analog %s: expected fe (the feature extractor) or all", an);
     x->analog_all = an && an[0] == 'a';
+    const char *ag = nvm_arg(a, "--alpha-gemm");
+    if (ag && strcmp(ag, "each") != 0 && strcmp(ag, "linear") != 0)
+        return nvm_fail(e, NVM_EUSAGE, "--alpha-gemm %s: expected linear (layer 0 from P0 + alpha*P1) or each (one "
+                        "GEMM per alpha, the reference)", ag);
+    x->alpha_linear = !ag || ag[0] == 'l';
     return NVM_OK;
 }
 

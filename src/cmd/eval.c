@@ -16,7 +16,7 @@
 static int check_combinations(const nvm_args *a, nvm_err *e)
 {
     static const char *CHIP[] = {"--chip", "--seed", "--degrade-biases", "--time", "--faults", "--read", "--adc",
-                                 "--dac", "--analog", "--retrain-at", "--drift-comp", "--stuck-on"};
+                                 "--dac", "--analog", "--retrain-at", "--drift-comp", "--stuck-on", "--alpha-gemm"};
     static const char *RETRAIN[] = {"--retrain-epochs", "--retrain-lr", "--optim", "--momentum", "--batch",
                                     "--detector", "--retrain-reads"};
     int degraded = nvm_arg(a, "--alpha") || nvm_arg(a, "--noise");
@@ -65,6 +65,7 @@ int nvm_cmd_eval(const nvm_args *a, nvm_err *e)
     nvm_work w = {0};
     nvm_cell_scratch cs = {0};
     nvm_dev_calib cal;
+    float *p0 = NULL;
     if ((rc = nvm_session_open(&s, a, cifar, e)) != NVM_OK || (rc = nvm_model_fits(path, &m.arch, &s.test, e)) ||
         ((ra.reads > 1 || ra.progressive) &&
          (rc = nvm_cell_check_retrain(&m.arch, s.train.n, ra.reads, ra.progressive, 1, e))))
@@ -84,12 +85,30 @@ int nvm_cmd_eval(const nvm_args *a, nvm_err *e)
     if (converters)
         nvm_device_calibrate(&m.arch, m.params, s.train.x, s.train.n, &w, cx, &cal);
     int zero = 0;
+    /* --alpha-gemm linear: P0 once, as a sweep does per base network (so eval gives the sweep's rows) */
+    const nvm_sweep_cfg grid = {.noises = noises, .n_noise = n_noise, .alphas = alphas, .n_alpha = n_alpha,
+                                .faults = dx.faults, .n_faults = dx.n_faults, .stuck_on = dx.stuck_on,
+                                .reads = dx.reads, .n_read = dx.n_read, .adcs = dx.adcs, .n_adc = dx.n_adc,
+                                .dacs = dx.dacs, .n_dac = dx.n_dac, .analog_all = dx.analog_all,
+                                .progressive = ra.progressive, .alpha_linear = dx.alpha_linear};
+    if (nvm_sweep_uses_linear(&grid, &m.arch)) {
+        const size_t n0 = nvm_cell_linear_floats(&m.arch, s.train.n, s.test.n);
+        if ((rc = nvm_cell_check_linear(&m.arch, s.train.n, s.test.n, ra.reads, 1, e)))
+            goto done;
+        if (!(p0 = nvm_alloc_floats(n0))) {
+            rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for the layer-0 pre-activations of --alpha-gemm linear "
+                          "(%.0f MB); use --alpha-gemm each", 1e-6 * (double)n0 * sizeof(float));
+            goto done;
+        }
+    }
     const nvm_cell_ctx ctx = {.a = &m.arch, .clean = m.params, .train = &s.train, .test = &s.test,
                               .retrain = retraining ? &retrain : NULL, .cal = converters ? &cal : NULL,
                               .times = dx.times, .n_time = dx.n_time, .comps = dx.comps, .n_comp = dx.n_comp,
                               .retrain_each = dx.retrain_each, .retrain_at = dx.retrain_at,
                               .progressive = ra.progressive, .reads = ra.reads, .nd = &zero, .n_nd = 1,
-                              .seed = seed, .base = m.base, .degrade_biases = biases};
+                              .seed = seed, .base = m.base, .degrade_biases = biases, .p0 = p0};
+    if (p0)
+        nvm_cell_p0(&ctx, p0, cx);
     if (nvm_cell_scratch_init(&cs, &ctx, s.isa) != NVM_OK) {   /* one chip: pool threads unused, as a cell */
         rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
         goto done;
@@ -134,6 +153,7 @@ int nvm_cmd_eval(const nvm_args *a, nvm_err *e)
                         }
                     }
 done:
+    free(p0);
     nvm_cell_scratch_free(&cs);
     nvm_work_free(&w);
     nvm_compute_free(cx);

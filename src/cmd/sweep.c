@@ -26,7 +26,7 @@ static void on_signal(int sig)
 
 /* Everything that defines the rows of a sweep, in one line (lists as count@hash): --resume refuses to
  * continue a CSV made with anything else. Threads and paths are left out: they never change a row. */
-static void grid_fingerprint(const nvm_sweep_cfg *c, const nvm_session *s, const nvm_model *m,
+static void grid_fingerprint(const nvm_sweep_cfg *c, const nvm_session *s, const nvm_model *m, int linear,
                              char out[1024])
 {
     const uint64_t h0 = NVM_FNV0;
@@ -74,6 +74,10 @@ static void grid_fingerprint(const nvm_sweep_cfg *c, const nvm_session *s, const
         len = strlen(out);
         snprintf(out + len, 1024 - len, " reads=%d", c->retrain_reads);
     }
+    if (linear) {   /* only where --alpha-gemm linear changes rows: a run with each (or before it) resumes as each */
+        len = strlen(out);
+        snprintf(out + len, 1024 - len, " alpha_gemm=linear");
+    }
 }
 
 /* A given model fixes the network and replaces its training: flags that would set either are refused
@@ -119,7 +123,7 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     double t0 = nvm_now();
     nvm_sweep_cfg cfg = {.stop = &g_stop};
     nvm_net_choice n = {0};
-    int *nfe = NULL, *nd = NULL, *share_nd = NULL, rc;
+    int *nfe = NULL, *nd = NULL, *share_nd = NULL, rc, linear = 0;   /* linear: --alpha-gemm linear changes rows */
     double *alphas = NULL, *share = NULL;
     nvm_noise *noises = NULL;
     nvm_model model = {0};
@@ -196,6 +200,7 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     cfg.dacs = dx.dacs, cfg.n_dac = dx.n_dac, cfg.comps = dx.comps, cfg.n_comp = dx.n_comp;
     cfg.stuck_on = dx.stuck_on, cfg.retrain_each = dx.retrain_each, cfg.retrain_at = dx.retrain_at;
     cfg.analog_all = dx.analog_all;
+    cfg.alpha_linear = dx.alpha_linear;
     cfg.retrain.batch = cfg.train.batch;
     cfg.retrain.momentum = cfg.train.momentum;
     cfg.retrain.optim = cfg.train.optim;
@@ -233,6 +238,8 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
         rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
         goto done;
     }
+    cfg.alphas = alphas;
+    cfg.noises = noises;   /* (nvm_sweep_uses_linear reads the axes) */
     for (int fi = 0; fi < cfg.n_nfe; fi++) {
         nvm_arch probe;
         int w = nfe[fi];
@@ -257,6 +264,11 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
         if ((cfg.retrain_reads > 1 || cfg.progressive) && !cfg.train_only &&
             (rc = nvm_cell_check_retrain(&probe, s.train.n, cfg.retrain_reads, cfg.progressive, s.threads, e)))
             goto done;
+        if (!cfg.train_only && nvm_sweep_uses_linear(&cfg, &probe) &&
+            (rc = nvm_cell_check_linear(&probe, s.train.n, s.test.n, cfg.retrain_reads, s.threads, e)))
+            goto done;
+        if (fi == 0)
+            linear = nvm_sweep_uses_linear(&cfg, &probe);
     }
     cfg.digital_share = share;
     cfg.digital_nd = share_nd;
@@ -264,14 +276,12 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     cfg.data_hash = s.data_hash;
     cfg.nfe = nfe;
     cfg.nd = nd;
-    cfg.alphas = alphas;
-    cfg.noises = noises;
     cfg.out = out;
     cfg.csv = csv;
     cfg.progress = isatty(STDERR_FILENO);
     cfg.resume = nvm_arg(a, "--resume") != NULL;
     char grid[1024];
-    grid_fingerprint(&cfg, &s, &model, grid);
+    grid_fingerprint(&cfg, &s, &model, linear, grid);
     cfg.grid = grid;
     nvm_sweep_stats st = {0};
     st.cells = (long)cfg.n_nfe * cfg.bases * cfg.runs * nvm_sweep_cells_per_chip(&cfg);

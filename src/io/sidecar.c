@@ -148,8 +148,8 @@ int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_swee
     out(&b, ", \"drift_comp\": [");
     for (int i = 0; i < cfg->n_comp; i++)
         out(&b, "%s\"%s\"", i ? ", " : "", cfg->comps[i] ? "global" : "none");
-    out(&b, "], \"analog\": \"%s\", \"calibration_samples\": %d,\n    \"constants\": {", cfg->analog_all ? "all" : "fe",
-        NVM_CALIB_SAMPLES);
+    out(&b, "], \"analog\": \"%s\", \"alpha_gemm\": \"%s\", \"calibration_samples\": %d,\n    \"constants\": {",
+        cfg->analog_all ? "all" : "fe", cfg->alpha_linear ? "linear" : "each", NVM_CALIB_SAMPLES);
     int nc;
     const nvm_dev_const *k = nvm_device_constants(&nc);
     for (int i = 0; i < nc; i++)

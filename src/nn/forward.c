@@ -207,6 +207,22 @@ void nvm_forward_an(const nvm_arch *a, const float *params, nvm_work *w, const f
     }
 }
 
+void nvm_forward_linear(const nvm_arch *a, const float *params, nvm_work *w, const float *p0, const float *p1,
+                        double alpha, int last, int B, nvm_compute *cx)
+{
+    const nvm_layer *L = &a->layers[0];
+    const size_t n = (size_t)B * L->n_out;
+    float *z = w->act[1];
+    if (alpha == 0)   /* exactly p0 (p0 + 0·p1 would turn a -0 into +0) */
+        memcpy(z, p0, n * sizeof(float));
+    else
+        for (size_t i = 0; i < n; i++)
+            z[i] = (float)((double)p0[i] + alpha * (double)p1[i]);
+    act_forward(L->act, z, n, cx);
+    if (last > 1)
+        nvm_forward(a, params, w, z, 1, last, B, cx);
+}
+
 void nvm_backward(const nvm_arch *a, const float *params, float *grads, nvm_work *w, const float *input,
                   int first, int last, int B, nvm_compute *cx)
 {

@@ -135,3 +135,18 @@ void nvm_degrade(const nvm_arch *a, const float *clean, float *out, const nvm_no
             out[i] = (float)((1.0 + alpha * nvm_normal(&s, i)) * (double)out[i]);
     }
 }
+
+void nvm_degrade_slope(const nvm_arch *a, const float *clean, float *out, size_t lo, size_t hi,
+                       const nvm_chip *chip)
+{
+    memset(out, 0, (hi - lo) * sizeof(float));
+    nvm_stream s = nvm_chip_stream(chip, NVM_RNG_DEGRADE, chip->chip);
+    for (int t = 0; t < a->n_tensors; t++) {   /* the tensors nvm_degrade degrades, clipped to [lo, hi) */
+        const nvm_tensor *T = &a->tensors[t];
+        if (T->offset >= a->fe_params || (T->is_bias && !chip->degrade_biases))
+            continue;
+        const size_t end = T->offset + T->count, t0 = T->offset > lo ? T->offset : lo, t1 = end < hi ? end : hi;
+        for (size_t i = t0; i < t1; i++)
+            out[i - lo] = (float)(nvm_normal(&s, i) * (double)clean[i]);
+    }
+}

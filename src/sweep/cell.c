@@ -72,6 +72,17 @@ size_t nvm_cell_retrain_floats(const nvm_arch *a, int n, int reads, int progress
     return (size_t)(reads > 1 ? reads : 1) * (size_t)n * width;
 }
 
+/* This machine's memory in GB (0 if unknown). */
+static double phys_gb(void)
+{
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? 1e-9 * (double)pages * (double)page : 0;
+#else
+    return 0;
+#endif
+}
+
 int nvm_cell_check_retrain(const nvm_arch *a, int n, int reads, int progressive, int workers, nvm_err *e)
 {
     char flag[64];
@@ -85,15 +96,50 @@ int nvm_cell_check_retrain(const nvm_arch *a, int n, int reads, int progressive,
                         "takes (2^31 - 1); use fewer reads or --train-limit", flag, reads, n, rows);
     const double gb = 1e-9 * ((double)nvm_cell_retrain_floats(a, n, reads, progressive) * sizeof(float) +
                               (reads > 1 ? (double)rows : 0.0));
-    double mem = 0;
-#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    mem = pages > 0 && page > 0 ? 1e-9 * (double)pages * (double)page : 0;
-#endif
+    const double mem = phys_gb();
     if (mem > 0 && gb * workers > mem / 2)
         return nvm_fail(e, NVM_EUSAGE, "%s: the retraining inputs take %.2f GB per worker (%d worker%s: %.2f GB), "
                         "more than half of this machine's %.1f GB; use fewer reads, --threads or --train-limit",
                         flag, gb, workers, workers == 1 ? "" : "s", gb * workers, mem);
+    return NVM_OK;
+}
+
+int nvm_alpha_linear_applies(const nvm_arch *a, const nvm_device *d, int progressive)
+{
+    return d->model == NVM_DEV_GAUSS && !(d->fault_rate > 0) && !(d->read_sigma > 0) && !d->adc_bits &&
+           !d->dac_bits && !d->drift_comp && !progressive && a->fe_layers >= 1 && a->layers[0].kind == NVM_DENSE;
+}
+
+void nvm_cell_preact0(const nvm_arch *a, const float *W, const float *b, const float *x, int n, float *out,
+                      nvm_compute *cx)
+{
+    const nvm_layer *L = &a->layers[0];
+    nvm_gemm_bias(cx, 0, 0, n, L->n_out, L->n_in, x, L->n_in, W, L->n_out, b, 0, out, L->n_out);
+}
+
+size_t nvm_cell_linear_floats(const nvm_arch *a, int n_train, int n_test)
+{
+    return ((size_t)n_train + (size_t)n_test) * (size_t)a->layers[0].n_out;
+}
+
+void nvm_cell_p0(const nvm_cell_ctx *c, float *p0, nvm_compute *cx)
+{
+    const nvm_layer *L = &c->a->layers[0];
+    const float *W = c->clean + L->w_off, *b = c->clean + L->b_off;
+    nvm_cell_preact0(c->a, W, b, c->train->x, c->train->n, p0, cx);
+    nvm_cell_preact0(c->a, W, b, c->test->x, c->test->n, p0 + (size_t)c->train->n * L->n_out, cx);
+}
+
+int nvm_cell_check_linear(const nvm_arch *a, int n_train, int n_test, int reads, int workers, nvm_err *e)
+{
+    const double cache = 1e-9 * (double)nvm_cell_linear_floats(a, n_train, n_test) * sizeof(float),
+                 inputs = 1e-9 * (double)nvm_cell_retrain_floats(a, n_train, reads, 0) * sizeof(float),
+                 gb = cache * (workers + 1) + inputs * workers, mem = phys_gb();
+    if (mem > 0 && gb > mem / 2)
+        return nvm_fail(e, NVM_EUSAGE, "--alpha-gemm linear: its layer-0 caches (%.2f GB each, one shared and one "
+                        "per worker) and the retraining inputs take %.2f GB with %d worker%s, more than half of this "
+                        "machine's %.1f GB; use --alpha-gemm each, fewer --threads or --train-limit", cache, gb,
+                        workers, workers == 1 ? "" : "s", mem);
     return NVM_OK;
 }
 
@@ -128,6 +174,13 @@ int nvm_cell_scratch_init(nvm_cell_scratch *s, const nvm_cell_ctx *c, nvm_isa is
     s->ftrain = nvm_alloc_floats(nvm_cell_retrain_floats(a, n, K, c->progressive));
     s->ftest = nvm_alloc_floats((size_t)c->test->n * F);
     s->det = nvm_alloc_floats(s->det_params * (size_t)(c->n_nd > 0 ? c->n_nd : 1));
+    if (c->p0) {   /* the chip's P1 and layer 0's slope (--alpha-gemm linear) */
+        const nvm_layer *L0 = &a->layers[0];
+        s->p1 = nvm_alloc_floats(nvm_cell_linear_floats(a, n, c->test->n));
+        s->p1_w = nvm_alloc_floats(L0->b_off + (size_t)L0->n_out - L0->w_off);
+        if (!s->p1 || !s->p1_w)
+            return NVM_ERUNTIME;
+    }
     if (K > 1 && (s->ylab = nvm_alloc((size_t)K * (size_t)n, 1)) != NULL)
         for (int r = 0; r < K; r++)   /* every read of sample i keeps its label */
             memcpy(s->ylab + (size_t)r * n, c->train->y, (size_t)n);
@@ -149,14 +202,42 @@ void nvm_cell_scratch_free(nvm_cell_scratch *s)
     free(s->ftest);
     free(s->det);
     free(s->ylab);
+    free(s->p1);
+    free(s->p1_w);
     memset(s, 0, sizeof *s);
+}
+
+/* P1 of chip into s->p1, unless it holds that chip's already (the cells of a chip are consecutive, so
+ * a worker computes it about once per chip). Logged as layer-0 passes over the two sets. */
+static void ensure_p1(const nvm_cell_ctx *c, const nvm_chip *chip, nvm_cell_scratch *s)
+{
+    const nvm_chip *k = &s->p1_key;
+    if (s->p1_clean == c->clean && k->seed == chip->seed && k->base == chip->base && k->chip == chip->chip &&
+        k->degrade_biases == chip->degrade_biases && k->training == chip->training)
+        return;
+    const nvm_arch *a = c->a;
+    const nvm_layer *L = &a->layers[0];
+    nvm_degrade_slope(a, c->clean, s->p1_w, L->w_off, L->b_off + (size_t)L->n_out, chip);
+    const float *W = s->p1_w, *b = s->p1_w + (L->b_off - L->w_off);
+    const nvm_dataset *set[2] = {c->train, c->test};
+    float *out = s->p1;
+    for (int i = 0; i < 2; i++) {
+        const int logging = nvm_compute_logging(s->cx);
+        const double t0 = logging ? nvm_now() : 0, c0 = logging ? nvm_thread_cpu() : 0;
+        nvm_cell_preact0(a, W, b, set[i]->x, set[i]->n, out, s->cx);
+        if (logging)
+            nvm_compute_log_step(s->cx, NVM_STEP_PREACT, 0, 1, set[i]->n, set[i]->x, t0, c0);
+        out += (size_t)set[i]->n * L->n_out;
+    }
+    s->p1_key = *chip;
+    s->p1_clean = c->clean;
 }
 
 /* The training set through layers [0, last) of the chip block p (analog as an says) into s->ftrain,
  * read K times: read r is samples r·n .. r·n + n − 1 of an's pass (fresh read noise); without read
- * noise every read is the same, so reads after the first are copies. */
-static void read_train(const nvm_cell_ctx *c, const float *p, int last, const nvm_analog *an, int noisy,
-                       nvm_cell_scratch *s)
+ * noise every read is the same, so reads after the first are copies. lin: layer 0 from P0 + α·P1. */
+static void read_train(const nvm_cell_ctx *c, const float *p, int last, const nvm_analog *an, int noisy, int lin,
+                       double alpha, nvm_cell_scratch *s)
 {
     const nvm_dataset *train = c->train;
     const size_t block = (size_t)train->n * (size_t)c->a->layers[last - 1].n_out;
@@ -164,6 +245,8 @@ static void read_train(const nvm_cell_ctx *c, const float *p, int last, const nv
         float *dst = s->ftrain + (size_t)r * block;
         if (r > 0 && !noisy)
             memcpy(dst, s->ftrain, block * sizeof(float));
+        else if (lin)   /* (lin has no read noise: one read) */
+            nvm_run_layers_linear(c->a, p, last, c->p0, s->p1, alpha, train->x, train->n, dst, &s->work, s->cx);
         else
             nvm_run_layers_an(c->a, p, 0, last, train->x, train->n, dst, &s->work, s->cx, an,
                               (uint64_t)r * (uint64_t)train->n);
@@ -228,7 +311,7 @@ static int progressive_steps(const nvm_cell_ctx *c, const nvm_device *d, const n
         nvm_device_realise(&v, s->rclean, s->chip, &dl, chip);
         nvm_device_analog(&v, s->rclean, &dl, chip, c->cal, NULL, &an);
         an.pass = nvm_cell_pass_step(i);
-        read_train(c, s->chip, steps[i].next, &an, d->read_sigma > 0, s);
+        read_train(c, s->chip, steps[i].next, &an, d->read_sigma > 0, 0, 0, s);
         if ((rc = nvm_train(a, s->rclean, steps[i].next, s->ftrain, y, rows, &ro,
                             nvm_chip_shuffle(c->seed, c->base, chip_ix), s->cx, NULL, NULL, e)) != NVM_OK)
             return rc;
@@ -283,6 +366,11 @@ int nvm_cell_run(const nvm_cell_ctx *c, nvm_device d, uint32_t chip_ix, nvm_cell
     const float *target = c->progressive ? s->rclean : c->clean;
     nvm_analog an;
     int rc = NVM_OK;
+    /* --alpha-gemm linear: layer 0 of both sets from P0 + α·P1 (the rest as always, on s->chip) */
+    const int lin = c->p0 && s->p1 && nvm_alpha_linear_applies(a, &d, c->progressive);
+    const size_t test_off = (size_t)c->train->n * (size_t)a->layers[0].n_out;
+    if (lin && d.alpha != 0)
+        ensure_p1(c, &chip, s);
     for (int ti = 0; ti < c->n_time && rc == NVM_OK; ti++) {
         const double t = c->times[ti], tr = c->retrain_each ? t : c->retrain_at;
         if (c->retrain && (ti == 0 || c->retrain_each)) {   /* the chip's features at the retraining time */
@@ -294,7 +382,7 @@ int nvm_cell_run(const nvm_cell_ctx *c, nvm_device d, uint32_t chip_ix, nvm_cell
             nvm_device_realise(a, target, s->chip, &d, &chip);
             nvm_device_analog(a, target, &d, &chip, c->cal, NULL, &an);
             an.pass = nvm_cell_pass_train(ti);
-            read_train(c, s->chip, fe, &an, d.read_sigma > 0, s);
+            read_train(c, s->chip, fe, &an, d.read_sigma > 0, lin, d.alpha, s);
             rc = retrain(c, chip_ix, s, e);
             s->retrain_seconds += nvm_now() - t0;
             if (rc != NVM_OK)
@@ -314,7 +402,11 @@ int nvm_cell_run(const nvm_cell_ctx *c, nvm_device d, uint32_t chip_ix, nvm_cell
                 nvm_device_drift_comp(a, c->clean, s->chip, s->ref, &d, &chip, comp);
             nvm_device_analog(a, c->clean, &d, &chip, c->cal, d.drift_comp ? comp : NULL, &an);
             an.pass = nvm_cell_pass_test(col, 0);
-            nvm_run_layers_an(a, s->chip, 0, fe, test->x, test->n, s->ftest, &s->work, s->cx, &an, 0);
+            if (lin)
+                nvm_run_layers_linear(a, s->chip, fe, c->p0 + test_off, s->p1 + test_off, d.alpha, test->x, test->n,
+                                      s->ftest, &s->work, s->cx);
+            else
+                nvm_run_layers_an(a, s->chip, 0, fe, test->x, test->n, s->ftest, &s->work, s->cx, &an, 0);
             acc_deg[col] = nvm_accuracy_an(a, s->chip, fe, s->ftest, test->y, test->n, &s->work, s->cx, &an, 0);
             if (!c->retrain)
                 continue;

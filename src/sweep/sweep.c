@@ -100,6 +100,21 @@ void nvm_sweep_device(const nvm_sweep_cfg *cfg, int ni, int ai, int fi, int ri, 
     d->analog_all = cfg->analog_all;
 }
 
+int nvm_sweep_uses_linear(const nvm_sweep_cfg *cfg, const nvm_arch *a)
+{
+    for (int ni = 0; cfg->alpha_linear && ni < cfg->n_noise; ni++)
+        for (int fi = 0; fi < cfg->n_faults; fi++)
+            for (int ri = 0; ri < cfg->n_read; ri++)
+                for (int adi = 0; adi < cfg->n_adc; adi++)
+                    for (int dai = 0; dai < cfg->n_dac; dai++) {
+                        nvm_device d;   /* (α does not decide it) */
+                        nvm_sweep_device(cfg, ni, 0, fi, ri, adi, dai, &d);
+                        if (nvm_alpha_linear_applies(a, &d, cfg->progressive))
+                            return 1;
+                    }
+    return 0;
+}
+
 static int run_cell(grid *g, nvm_cell_scratch *w, int cell, nvm_err *e)
 {
     const nvm_sweep_cfg *cfg = g->cfg;
@@ -382,7 +397,7 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
     g.acc_ret = nvm_alloc((size_t)cells * per_cell, sizeof(double));
     g.done = nvm_alloc((size_t)cells, 1);
     nvm_compute *cx = nvm_compute_new(isa, pool);
-    float *params = NULL;
+    float *params = NULL, *p0 = NULL;   /* p0: --alpha-gemm linear's P0 of the current base network */
     nvm_csv csv = {0};
     nvm_progress prog;
     long cells_done = 0, kept_rows = 0;
@@ -438,18 +453,28 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
             stats->fe_mac_share = (double)nvm_arch_macs(&a, 0, a.fe_layers) /
                                   (double)nvm_arch_macs(&a, 0, a.n_layers);
         free(params);
+        free(p0);
+        p0 = NULL;
         if (!(params = nvm_alloc_floats(a.n_params))) {
             rc = nvm_fail(e, NVM_ERUNTIME, "out of memory");
+            break;
+        }
+        const size_t p0_floats = nvm_cell_linear_floats(&a, train->n, test->n);
+        if (!cfg->train_only && nvm_sweep_uses_linear(cfg, &a) && !(p0 = nvm_alloc_floats(p0_floats))) {
+            rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for the layer-0 pre-activations of --alpha-gemm linear "
+                          "(%.0f MB); use --alpha-gemm each", 1e-6 * (double)p0_floats * sizeof(float));
             break;
         }
         g.ctx = (nvm_cell_ctx){.a = &a, .clean = params, .train = train, .test = test, .retrain = &cfg->retrain,
                                .cal = converters ? &g.cal : NULL, .times = cfg->times, .n_time = cfg->n_time,
                                .comps = cfg->comps, .n_comp = cfg->n_comp, .retrain_each = cfg->retrain_each,
                                .retrain_at = cfg->retrain_at, .detector_new = cfg->detector_new,
-                               .progressive = cfg->progressive, .reads = cfg->retrain_reads, .nd = cfg->nd, .n_nd = cfg->n_nd, .seed = cfg->seed, .degrade_biases = cfg->degrade_biases};
+                               .progressive = cfg->progressive, .reads = cfg->retrain_reads, .nd = cfg->nd, .n_nd = cfg->n_nd, .seed = cfg->seed, .degrade_biases = cfg->degrade_biases,
+                               .p0 = p0};
         for (int i = 0; i < nw && rc == NVM_OK; i++)
             if (nvm_cell_scratch_init(&g.workers[i], &g.ctx, isa) != NVM_OK)
-                rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for %d workers' feature caches", nw);
+                rc = nvm_fail(e, NVM_ERUNTIME, "out of memory for %d workers' feature caches%s", nw,
+                              p0 ? " (each with the P1 of --alpha-gemm linear: --alpha-gemm each needs less)" : "");
         for (int b = 0; b < cfg->bases && rc == NVM_OK; b++) {
             const long grp0 = ((long)fi * cfg->bases + b) * cells;   /* global index of its cell 0 */
             g.grp0 = grp0;
@@ -482,6 +507,8 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
             g.ctx.base = (uint32_t)b;
             if (converters)   /* DAC/ADC ranges of this base network, on its first training samples */
                 nvm_device_calibrate(&a, params, train->x, train->n, &g.workers[0].work, cx, &g.cal);
+            if (p0)   /* on every thread, before the cells share it (read-only) */
+                nvm_cell_p0(&g.ctx, p0, cx);
             g.first = g.next_write = resumed > grp0 ? (int)(resumed - grp0) : 0;
             memset(g.done, 0, (size_t)cells);
             memset(g.done, 1, (size_t)g.first);
@@ -512,6 +539,7 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
                  "command to continue", stats->rows, csv.part);
 out:
     free(params);
+    free(p0);
     free(g.workers);
     free(g.acc_deg);
     free(g.acc_ret);

@@ -232,6 +232,23 @@ void nvm_run_layers_an(const nvm_arch *a, const float *params, int first, int la
         nvm_compute_log_step(cx, NVM_STEP_LAYERS, first, last, n, x, t0, c0);
 }
 
+void nvm_run_layers_linear(const nvm_arch *a, const float *params, int last, const float *p0, const float *p1,
+                           double alpha, const float *x, int n, float *out, nvm_work *w, nvm_compute *cx)
+{
+    const int N = a->layers[0].n_out, width = a->layers[last - 1].n_out, logging = nvm_compute_logging(cx);
+    const double t0 = logging ? nvm_now() : 0, c0 = logging ? nvm_thread_cpu() : 0;
+    float *act_last = w->act[last];
+    for (int start = 0; start < n; start += w->max_batch) {
+        int B = n - start < w->max_batch ? n - start : w->max_batch;
+        const size_t off = (size_t)start * N;
+        w->act[last] = out + (size_t)start * width;   /* the last layer writes its rows of out itself */
+        nvm_forward_linear(a, params, w, p0 + off, p1 ? p1 + off : NULL, alpha, last, B, cx);
+    }
+    w->act[last] = act_last;
+    if (logging)
+        nvm_compute_log_step(cx, NVM_STEP_LINEAR, 0, last, n, x, t0, c0);
+}
+
 double nvm_accuracy(const nvm_arch *a, const float *params, int first, const float *x,
                     const uint8_t *y, int n, nvm_work *w, nvm_compute *cx)
 {
