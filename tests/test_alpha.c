@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "toy_set.h"
 #include "nvmsim/cell.h"
 
 #define U (1.0 / 16777216.0)   /* unit roundoff of float, 2^-24 */
@@ -182,27 +183,6 @@ static void check_slope(int biases)
 }
 
 /* ---- whole cells on a small in-memory set ---- */
-
-static void make_set(nvm_dataset *d, int n, int side, uint32_t sub)
-{
-    memset(d, 0, sizeof *d);
-    d->n = n, d->c = 1, d->h = d->w = side, d->dim = side * side, d->classes = 4;
-    d->x = nvm_alloc_floats((size_t)n * d->dim);
-    d->y = malloc((size_t)n);
-    nvm_stream s = nvm_stream_make(5, NVM_RNG_INIT, 1, sub), m = nvm_stream_make(5, NVM_RNG_INIT, 2, 0);
-    for (int i = 0; i < n; i++) {
-        double best = -1e9;
-        for (int j = 0; j < d->dim; j++)
-            d->x[(size_t)i * d->dim + j] = (float)nvm_uniform(&s, (uint64_t)i * d->dim + j);
-        for (int c = 0; c < 4; c++) {
-            double z = 0;
-            for (int j = 0; j < d->dim; j++)
-                z += (nvm_uniform(&m, (uint64_t)c * d->dim + j) - 0.5) * d->x[(size_t)i * d->dim + j];
-            if (z > best)
-                best = z, d->y[i] = (uint8_t)c;
-        }
-    }
-}
 
 typedef struct {
     nvm_arch a;

@@ -7,31 +7,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "moments.h"
 #include "nvmsim/device.h"
 #include "nvmsim/train.h"
-
-/* Running sums of a sample, to check its mean against an expected value within 5 standard errors. */
-typedef struct {
-    double n, s1, s2;
-} acc;
-
-static void acc_add(acc *a, double x)
-{
-    a->n += 1, a->s1 += x, a->s2 += x * x;
-}
-
-static double acc_mean(const acc *a)
-{
-    return a->s1 / a->n;
-}
-
-static double acc_se(const acc *a)   /* standard error of the mean */
-{
-    double m = acc_mean(a), v = a->s2 / a->n - m * m;
-    return sqrt((v > 0 ? v : 0) / a->n);
-}
-
-#define CHECK_MEAN(a, expect) CHECK_NEAR(acc_mean(&(a)), (expect), 5 * acc_se(&(a)) + 1e-12)
 
 static double Phi(double x)
 {

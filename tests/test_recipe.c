@@ -8,36 +8,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "moments.h"
 #include "nvmsim/device.h"
 #include "nvmsim/train.h"
-
-typedef struct {
-    double n, s1, s2;
-} acc;
-
-static void acc_add(acc *a, double x)
-{
-    a->n += 1, a->s1 += x, a->s2 += x * x;
-}
-
-static double acc_mean(const acc *a)
-{
-    return a->s1 / a->n;
-}
-
-static double acc_var(const acc *a)
-{
-    double m = acc_mean(a);
-    return a->s2 / a->n - m * m;
-}
-
-static double acc_se(const acc *a)
-{
-    double v = acc_var(a);
-    return sqrt((v > 0 ? v : 0) / a->n);
-}
-
-#define CHECK_MEAN(a, expect) CHECK_NEAR(acc_mean(&(a)), (expect), 5 * acc_se(&(a)) + 1e-12)
 
 static uint64_t hash(const float *p, size_t n)
 {
