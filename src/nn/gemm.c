@@ -44,11 +44,13 @@
  * and relu are the bits K_LOAD and K_RELU of flags,
  * a(i,k) = a[i·rsa + k·csa] (read for all MR rows), b(k,j) = b[k·rsb + j] (read for j < nr only),
  * C[i][j] = c[i·ldc + j]. Rows below r0 are computed and dropped: a bottom-edge strip is shifted up to
- * end at row M, so it overlaps the previous strip instead of reading past the end of A. */
+ * end at row M, so it overlaps the previous strip instead of reading past the end of A. K_PADB (flags)
+ * says b(k,j) is readable, and zero, for nr ≤ j < NR too: the tile then loads B unmasked. */
 typedef void kernel_fn(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
                        float *c, ptrdiff_t ldc, int flags, const float *bias, int r0, int nr);
 #define K_LOAD 1
 #define K_RELU 2
+#define K_PADB 4
 
 /* The transposing pack of one B panel: dst[k·NR + j] = src[j·ld + k] for k < kb, j < nr. */
 typedef void pack_fn(float *dst, int NR, const float *src, ptrdiff_t ld, int kb, int nr);
@@ -57,6 +59,7 @@ typedef struct {
     int mr, nr;
     kernel_fn *fn;
     pack_fn *pack;
+    int pad_edge;   /* the kernel is faster on a narrow right-edge panel of B zero-padded to NR (K_PADB) */
 } kernel_info;
 
 struct nvm_compute {
@@ -194,7 +197,10 @@ static void kernel_avx512(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, 
         tile_avx512(1, 1, kc, a, rsa, csa, b, rsb, c, ldc, flags, bias, r0, nr);
 }
 
-/* AVX2 has no mask registers: vmaskmovps with lane masks from a sliding window over `ones`. */
+/* AVX2 has no mask registers: vmaskmovps with lane masks from a sliding window over `ones`. A masked
+ * load in the k loop halved the speed of an N = 10 product on Zen 1 (7.9 µs against 3.8 for N = 16 at
+ * M = 32, K = 100), so with K_PADB the edge tile reads a zero-padded B panel unmasked (bfull) and only
+ * its loads and stores of C and the bias stay masked. */
 #define X256_LD(p, m) (edge ? _mm256_maskload_ps((p), (m)) : _mm256_loadu_ps(p))
 #define X256_ROW(i, p, off)                                                           \
     do {                                                                              \
@@ -210,7 +216,16 @@ static void kernel_avx512(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, 
         if (nv > 1)                                                                   \
             c##i##1 = X256_LD(c + ((i) - r0) * ldc + 8, m1);                          \
     }
-#define X256_ST(p, m, v) (edge ? _mm256_maskstore_ps((p), (m), (v)) : _mm256_storeu_ps((p), (v)))
+/* Under bfull a narrow row goes out through a stack copy: vmaskmovps stores are slow on Zen 1 too. */
+#define X256_ST(p, m, v)                                                              \
+    do {                                                                              \
+        if (!edge)                                                                    \
+            _mm256_storeu_ps((p), (v));                                               \
+        else if (!bfull)                                                              \
+            _mm256_maskstore_ps((p), (m), (v));                                       \
+        else                                                                          \
+            store_part((p), (v), (m));                                                \
+    } while (0)
 #define X256_STORE(i)                                                                 \
     if ((i) >= r0) {                                                                  \
         if (relu) {   /* x > 0 ? x : +0 (NaN: +0), as act_forward */                  \
@@ -222,8 +237,19 @@ static void kernel_avx512(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, 
             X256_ST(c + ((i) - r0) * ldc + 8, m1, c##i##1);                           \
     }
 
+/* p[j] = v[j] for the lanes j whose mask is set (a prefix). */
+__attribute__((target("avx2"), always_inline)) static inline void store_part(float *p, __m256 v, __m256i m)
+{
+    float t[8];
+    int32_t mk[8];
+    _mm256_storeu_ps(t, v);
+    _mm256_storeu_si256((__m256i *)mk, m);
+    for (int j = 0; j < 8 && mk[j]; j++)
+        p[j] = t[j];
+}
+
 __attribute__((target("avx2,fma"), always_inline))
-static inline void tile_avx2(const int edge, const int nv, int kc, const float *a, ptrdiff_t rsa,
+static inline void tile_avx2(const int edge, const int bfull, const int nv, int kc, const float *a, ptrdiff_t rsa,
                              ptrdiff_t csa, const float *b, ptrdiff_t rsb, float *c, ptrdiff_t ldc, int flags,
                              const float *bias, int r0, int nr)
 {
@@ -242,7 +268,8 @@ static inline void tile_avx2(const int edge, const int nv, int kc, const float *
     const float *a3 = a + 3 * rsa;
     ptrdiff_t r2 = 2 * rsa;
     for (int k = 0; k < kc; k++, a += csa, a3 += csa, b += rsb) {
-        __m256 b0 = X256_LD(b, m0), b1 = nv > 1 ? X256_LD(b + 8, m1) : b0;
+        __m256 b0 = bfull ? _mm256_loadu_ps(b) : X256_LD(b, m0);
+        __m256 b1 = nv > 1 ? (bfull ? _mm256_loadu_ps(b + 8) : X256_LD(b + 8, m1)) : b0;
         X256_ROW(0, a, 0);  X256_ROW(1, a, rsa);  X256_ROW(2, a, r2);
         X256_ROW(3, a3, 0); X256_ROW(4, a3, rsa); X256_ROW(5, a3, r2);
     }
@@ -254,12 +281,17 @@ __attribute__((target("avx2,fma")))
 static void kernel_avx2(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb,
                         float *c, ptrdiff_t ldc, int flags, const float *bias, int r0, int nr)
 {
+    const int padded = flags & K_PADB;
     if (nr == 16)
-        tile_avx2(0, 2, kc, a, rsa, csa, b, rsb, c, ldc, flags, bias, r0, nr);
+        tile_avx2(0, 0, 2, kc, a, rsa, csa, b, rsb, c, ldc, flags, bias, r0, nr);
+    else if (nr > 8 && padded)
+        tile_avx2(1, 1, 2, kc, a, rsa, csa, b, rsb, c, ldc, flags, bias, r0, nr);
     else if (nr > 8)
-        tile_avx2(1, 2, kc, a, rsa, csa, b, rsb, c, ldc, flags, bias, r0, nr);
+        tile_avx2(1, 0, 2, kc, a, rsa, csa, b, rsb, c, ldc, flags, bias, r0, nr);
+    else if (padded)
+        tile_avx2(1, 1, 1, kc, a, rsa, csa, b, rsb, c, ldc, flags, bias, r0, nr);
     else
-        tile_avx2(1, 1, kc, a, rsa, csa, b, rsb, c, ldc, flags, bias, r0, nr);
+        tile_avx2(1, 0, 1, kc, a, rsa, csa, b, rsb, c, ldc, flags, bias, r0, nr);
 }
 #endif
 
@@ -363,12 +395,12 @@ nvm_compute *nvm_compute_new(nvm_isa isa, nvm_pool *pool)
         isa = cpu_isa();
     cx->isa = isa;
     cx->pool = pool;
-    cx->kern = (kernel_info){GMR, GNR, kernel_generic, pack_bt_generic};
+    cx->kern = (kernel_info){GMR, GNR, kernel_generic, pack_bt_generic, 0};
 #if NVM_X86
     if (isa == NVM_ISA_AVX512)
-        cx->kern = (kernel_info){8, 32, kernel_avx512, pack_bt_avx2};
+        cx->kern = (kernel_info){8, 32, kernel_avx512, pack_bt_avx2, 0};
     else if (isa == NVM_ISA_AVX2)
-        cx->kern = (kernel_info){6, 16, kernel_avx2, pack_bt_avx2};
+        cx->kern = (kernel_info){6, 16, kernel_avx2, pack_bt_avx2, 1};
 #endif
     /* Sizes are multiples of 16 floats, so every worker's pieces stay 64-byte aligned. */
     cx->scratch_stride = (size_t)KC_MAX * NC_MAX + (size_t)MR_MAX * KC_MAX;
@@ -646,9 +678,19 @@ static void gemm_task(void *ctx, int task, int worker)
         int kb = g->K - pc < g->kc ? g->K - pc : g->kc;
         int flags = (g->beta1 || pc > 0 ? K_LOAD : 0) | (g->relu && pc + kb == g->K ? K_RELU : 0);
         const float *bias = pc == 0 ? g->bias : NULL;
+        /* A narrow last panel (N = 10) zero-padded to NR where the kernel prefers it: packed with the
+         * rest when B is transposed, else copied into the (then unused) pack buffer. */
+        const int jn = j0 + (j1 - j0) / NR * NR, nn = j1 - jn;
+        const int pad = cx->kern.pad_edge && nn > 0;
+        float *bnarrow = g->tb ? bpack + (size_t)(jn - j0) * kb : bpack;
+        if (pad)
+            memset(bnarrow, 0, (size_t)kb * NR * sizeof(float));
         for (int j = j0; g->tb && j < j1; j += NR)   /* op(B) block as NR-wide panels, kb × NR each */
             cx->kern.pack(bpack + (size_t)(j - j0) * kb, NR, g->B + (size_t)j * g->ldb + pc, g->ldb, kb,
                           j1 - j < NR ? j1 - j : NR);
+        if (pad && !g->tb)
+            for (int k = 0; k < kb; k++)
+                memcpy(bnarrow + (size_t)k * NR, g->B + (size_t)(pc + k) * g->ldb + jn, (size_t)nn * sizeof(float));
         for (int i = i0; i < i1; i += MR) {
             /* A bottom-edge strip is shifted up to end at row M (rows r0.. are this strip's); only
              * when M < MR are the rows copied into a zero-padded strip. */
@@ -692,7 +734,9 @@ static void gemm_task(void *ctx, int task, int worker)
             for (int j = j0; j < j1; j += NR) {
                 int nr = j1 - j < NR ? j1 - j : NR;
                 const float *bj = bias ? bias + j : NULL;
-                if (g->tb)
+                if (pad && j == jn)
+                    kern(kb, a, rsa, csa, bnarrow, NR, c + j, g->ldc, flags | K_PADB, bj, r0, nr);
+                else if (g->tb)
                     kern(kb, a, rsa, csa, bpack + (size_t)(j - j0) * kb, NR, c + j, g->ldc, flags, bj, r0, nr);
                 else
                     kern(kb, a, rsa, csa, g->B + (size_t)pc * g->ldb + j, g->ldb, c + j, g->ldc, flags, bj, r0,
