@@ -28,15 +28,23 @@ int nvm_csv_finish(nvm_csv *c, nvm_err *e);
 /* Incomplete: closes and leaves path.part for inspection. */
 void nvm_csv_abandon(nvm_csv *c);
 
+/* How progress reaches stderr: not at all, as one line redrawn in place (a terminal), or as plain lines
+ * at most once a minute (a file: a Slurm job's log, nohup, make reproduce). */
+typedef enum { NVM_PROGRESS_OFF = 0, NVM_PROGRESS_TTY = 1, NVM_PROGRESS_LOG = 2 } nvm_progress_mode;
+#define NVM_PROGRESS_LOG_SECONDS 60.0
+/* The mode for stderr as it is: TTY on a terminal, else LOG. */
+nvm_progress_mode nvm_progress_mode_stderr(void);
+
 typedef struct {
-    int enabled;          /* only when stderr is a terminal (or forced) */
+    nvm_progress_mode mode;
     double t0, last;
     long total;
     char label[96];
 } nvm_progress;
 
-void nvm_progress_start(nvm_progress *p, int enabled, const char *label, long total);
-/* Redraws "label done/total (pct) elapsed ETA" at most a few times a second. */
+void nvm_progress_start(nvm_progress *p, nvm_progress_mode mode, const char *label, long total);
+/* "label done/total (pct)  elapsed  ETA": redrawn at most a few times a second (TTY), or a line at most
+ * once a minute and none before the first minute (LOG). */
 void nvm_progress_update(nvm_progress *p, long done);
 /* Clears the line. */
 void nvm_progress_end(nvm_progress *p);

@@ -11,6 +11,7 @@
 #include "nvmsim/gemm.h"
 #include "nvmsim/model.h"
 #include "nvmsim/noise.h"
+#include "nvmsim/report.h"
 #include "nvmsim/train.h"
 
 /* The CSV's columns; a shard's rows lead with two more (see nvm_sweep_cfg.shard_n). */
@@ -68,7 +69,7 @@ typedef struct {
     int shard_k, shard_n;       /* shard_n > 0: compute only cells with global index ≡ shard_k (mod
                                  * shard_n); rows are "cell,tag," + the row, tag = nvm_shard_tag */
     int train_only;             /* train (or find) the base networks, save them, compute no cell */
-    int progress;               /* progress lines on stderr */
+    nvm_progress_mode progress; /* progress on stderr: of the cells, and of each base network's training */
     int resume;                 /* continue out.part of an interrupted run (same grid) */
     volatile sig_atomic_t *stop;/* set by a signal handler: finish running cells, start no more */
 } nvm_sweep_cfg;

@@ -278,7 +278,7 @@ int nvm_cmd_sweep(int argc, char **argv, const nvm_args *a, nvm_err *e)
     cfg.nd = nd;
     cfg.out = out;
     cfg.csv = csv;
-    cfg.progress = isatty(STDERR_FILENO);
+    cfg.progress = nvm_progress_mode_stderr();
     cfg.resume = nvm_arg(a, "--resume") != NULL;
     char grid[1024];
     grid_fingerprint(&cfg, &s, &model, linear, grid);

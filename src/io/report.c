@@ -113,33 +113,45 @@ void nvm_format_duration(double seconds, char out[32])
         snprintf(out, 32, "%ld:%02ld", s / 60, s % 60);
 }
 
-void nvm_progress_start(nvm_progress *p, int enabled, const char *label, long total)
+nvm_progress_mode nvm_progress_mode_stderr(void)
 {
-    p->enabled = enabled;
+    return isatty(STDERR_FILENO) ? NVM_PROGRESS_TTY : NVM_PROGRESS_LOG;
+}
+
+void nvm_progress_start(nvm_progress *p, nvm_progress_mode mode, const char *label, long total)
+{
+    p->mode = mode;
     p->t0 = nvm_now();
-    p->last = 0;
+    p->last = p->t0;
     p->total = total;
     snprintf(p->label, sizeof p->label, "%s", label);
-    nvm_progress_update(p, 0);
+    if (mode == NVM_PROGRESS_TTY) {
+        p->last = 0;
+        nvm_progress_update(p, 0);
+    }
 }
 
 void nvm_progress_update(nvm_progress *p, long done)
 {
     double now = nvm_now();
-    if (!p->enabled || (now - p->last < 0.25 && done < p->total))
+    if (p->mode == NVM_PROGRESS_OFF)
+        return;
+    if (p->mode == NVM_PROGRESS_TTY ? now - p->last < 0.25 && done < p->total
+                                    : now - p->last < NVM_PROGRESS_LOG_SECONDS || done >= p->total)
         return;
     p->last = now;
     char el[32], eta[32] = "?";
     nvm_format_duration(now - p->t0, el);
     if (done > 0)
         nvm_format_duration((now - p->t0) * (double)(p->total - done) / (double)done, eta);
-    fprintf(stderr, "\r\033[K%s %ld/%ld (%.0f%%)  elapsed %s  ETA %s", p->label, done, p->total,
-            p->total ? 100.0 * (double)done / (double)p->total : 100.0, el, eta);
+    fprintf(stderr, "%s%s %ld/%ld (%.0f%%)  elapsed %s  ETA %s%s", p->mode == NVM_PROGRESS_TTY ? "\r\033[K" : "",
+            p->label, done, p->total, p->total ? 100.0 * (double)done / (double)p->total : 100.0, el, eta,
+            p->mode == NVM_PROGRESS_LOG ? "\n" : "");
     fflush(stderr);
 }
 
 void nvm_progress_end(nvm_progress *p)
 {
-    if (p->enabled)
+    if (p->mode == NVM_PROGRESS_TTY)
         fprintf(stderr, "\r\033[K");
 }

@@ -82,6 +82,14 @@ static void json_ints(sbuf *b, const int *v, int n)
     out(b, "]");
 }
 
+/* Writes b's text to path atomically (or fails naming path if building it ran out of memory); frees b. */
+static int write_sbuf(const char *path, sbuf *b, nvm_err *e)
+{
+    int rc = b->oom ? nvm_fail(e, NVM_ERUNTIME, "%s: out of memory", path) : nvm_write_atomic(path, b->p, b->n, e);
+    free(b->p);
+    return rc;
+}
+
 int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_sweep_stats *st,
                       const nvm_run_info *run, nvm_err *e)
 {
@@ -174,13 +182,7 @@ int nvm_sidecar_write(const char *path, const nvm_sweep_cfg *cfg, const nvm_swee
     out(&b, "  \"retrain_seconds\": %.3f,\n  \"retrain_seconds_per_cell\": %.4f,\n", st->retrain_seconds,
         st->cells_run > 0 ? st->retrain_seconds / (double)st->cells_run : 0.0);
     out(&b, "  \"wall_seconds\": %.3f\n}\n", run->wall_seconds);
-    if (b.oom) {
-        free(b.p);
-        return nvm_fail(e, NVM_ERUNTIME, "%s: out of memory", path);
-    }
-    int rc = nvm_write_atomic(path, b.p, b.n, e);
-    free(b.p);
-    return rc;
+    return write_sbuf(path, &b, e);
 }
 
 int nvm_sidecar_check_grid(const char *path, const char *grid, nvm_err *e)
@@ -230,11 +232,5 @@ int nvm_sidecar_write_merged(const char *path, int argc, char **argv, const char
     while (len && (shard0[len - 1] == '\n' || shard0[len - 1] == ' '))
         len--;
     out(&b, "  \"shard_0\": %.*s\n}\n", (int)len, shard0);
-    if (b.oom) {
-        free(b.p);
-        return nvm_fail(e, NVM_ERUNTIME, "%s: out of memory", path);
-    }
-    int rc = nvm_write_atomic(path, b.p, b.n, e);
-    free(b.p);
-    return rc;
+    return write_sbuf(path, &b, e);
 }

@@ -220,15 +220,26 @@ static void cell_task(void *ctx, int cell, int worker_id)
 
 typedef struct {
     const char *net;
-    int nfe, base, progress;
+    int nfe, base;
+    nvm_progress_mode progress;
+    double t0, last;   /* LOG: when training started, and the last line */
 } train_note;
 
 static void on_epoch(void *ctx, int epoch, int epochs, double loss)
 {
-    const train_note *t = ctx;
-    if (t->progress)
+    train_note *t = ctx;
+    const double now = nvm_now();
+    if (t->progress == NVM_PROGRESS_TTY)
         fprintf(stderr, "\r\033[Ktraining %s n_fe=%d base %d: epoch %d/%d, loss %.4f", t->net, t->nfe,
                 t->base, epoch, epochs, loss);
+    else if (t->progress == NVM_PROGRESS_LOG && epoch < epochs && now - t->last >= NVM_PROGRESS_LOG_SECONDS) {
+        char el[32], eta[32];
+        nvm_format_duration(now - t->t0, el);
+        nvm_format_duration((now - t->t0) * (epochs - epoch) / epoch, eta);
+        fprintf(stderr, "training %s n_fe=%d base %d: epoch %d/%d, loss %.4f  elapsed %s  ETA %s\n", t->net, t->nfe,
+                t->base, epoch, epochs, loss, el, eta);
+        t->last = now;
+    }
 }
 
 /* Adds the rows kept from an interrupted run (grid order) to the statistics, as flush_rows would have. */
@@ -344,14 +355,14 @@ static int make_base(const nvm_sweep_cfg *cfg, const nvm_arch *a, float *params,
     }
     nvm_stream init = nvm_stream_make(cfg->seed, NVM_RNG_INIT, (uint32_t)base, (uint32_t)nfe);
     nvm_arch_init_with(a, params, &init, cfg->train.recipe.init);
-    train_note note = {cfg->net, nfe, base, cfg->progress};
+    train_note note = {cfg->net, nfe, base, cfg->progress, nvm_now(), nvm_now()};
     nvm_train_opts o = cfg->train;   /* train noise of this base network: keyed by (seed, base, mini-batch) */
     o.noise_seed = cfg->seed;
     o.noise_base = (uint32_t)base;
     int rc = nvm_train(a, params, 0, train->x, train->y, train->n, &o,
                        nvm_stream_make(cfg->seed, NVM_RNG_SHUFFLE, (uint32_t)base, 0), cx, on_epoch,
                        &note, e);
-    if (cfg->progress)
+    if (cfg->progress == NVM_PROGRESS_TTY)
         fprintf(stderr, "\r\033[K");
     if (rc != NVM_OK)
         return rc;
@@ -439,7 +450,7 @@ int nvm_sweep(const nvm_sweep_cfg *cfg, const nvm_dataset *train, const nvm_data
     g.cells_done = &cells_done;
     char label[96];
     snprintf(label, sizeof label, "sweep %s: cells", cfg->net);
-    nvm_progress_start(&prog, cfg->progress && !cfg->train_only, label, mine);
+    nvm_progress_start(&prog, cfg->train_only ? NVM_PROGRESS_OFF : cfg->progress, label, mine);
     for (int fi = 0; fi < cfg->n_nfe && rc == NVM_OK; fi++) {
         if ((long)(fi + 1) * cfg->bases * cells <= resumed)   /* all of this N_FE was kept */
             continue;
