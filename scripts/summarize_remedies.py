@@ -6,10 +6,12 @@ as Markdown tables (summary.md), and its figures (figures/, when matplotlib is t
 
 A CSV is named NET_ERROR[_VARIANT].csv: ERROR the error family (gauss, pcm, faults, read, adc, drift,
 drift_each, analog_all, bits) and VARIANT how its base networks were made or retrained (none: plain bases,
-the paper's retraining; hwa: bases trained with --train-noise; prog: --detector progressive; torch:
---init torch; adam: --optim adam). The remedies of a condition:
+the paper's retraining; hwa: bases trained with --train-noise gauss:0.5; hwam: bases trained with the
+error's own model as train noise (the matched recipe, e.g. --train-noise faults:0.05 for stuck-at faults);
+prog: --detector progressive; torch: --init torch; adam: --optim adam). The remedies of a condition:
   none = plain acc_degraded, retrain = plain acc_retrained (the paper), hwa = hwa acc_degraded,
-  both = hwa acc_retrained, progressive = prog acc_retrained.
+  both = hwa acc_retrained, hwa matched = hwam acc_degraded, both matched = hwam acc_retrained,
+  progressive = prog acc_retrained.
 Base networks are a random effect and chips are nested in them: each cell shows the mean of the base means
 ± the half-width of its 95 % Student-t interval over bases (B - 1 degrees of freedom); the spreads are the
 variance components (scripts/nvmstats.py). A difference "A - B" is paired: computed per (base, chip) — the
@@ -28,11 +30,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nvmstats import nested, welch  # noqa: E402
 
 FAMILIES = ["gauss", "pcm", "faults", "read", "adc", "drift", "drift_each", "analog_all", "bits", "precision"]
-VARIANTS = ["hwa", "prog", "torch", "adam"]
+VARIANTS = ["hwa", "hwam", "prog", "torch", "adam"]
 AXIS = {"gauss": "alpha", "pcm": "alpha", "faults": "faults", "read": "read", "adc": "adc",
         "drift": "time", "drift_each": "time", "analog_all": "alpha", "bits": "noise", "precision": "alpha"}
 REMEDIES = [("none", "", "acc_degraded"), ("retrain", "", "acc_retrained"), ("hwa", "hwa", "acc_degraded"),
-            ("both", "hwa", "acc_retrained"), ("progressive", "prog", "acc_retrained")]
+            ("both", "hwa", "acc_retrained"), ("hwa matched", "hwam", "acc_degraded"),
+            ("both matched", "hwam", "acc_retrained"), ("progressive", "prog", "acc_retrained")]
 
 
 def parse_name(stem):
@@ -124,9 +127,9 @@ def family_table(runs, net, fam):
         return None
     names = [n for n, _, _ in REMEDIES if n in rv]
     conds = sorted({c for v in rv.values() for c in v})
-    files = ", ".join("`%s`" % runs[(net, fam, v)]["file"] for v in ["", "hwa", "prog"] if (net, fam, v) in runs)
+    files = ", ".join("`%s`" % runs[(net, fam, v)]["file"] for v in ["", "hwa", "hwam", "prog"] if (net, fam, v) in runs)
     pairs = [("retrain", "none"), ("hwa", "none"), ("hwa", "retrain"), ("both", "retrain"), ("both", "hwa"),
-             ("progressive", "retrain")]
+             ("hwa matched", "retrain"), ("hwa matched", "hwa"), ("both matched", "both"), ("progressive", "retrain")]
     pairs = [p for p in pairs if p[0] in rv and p[1] in rv]
     axis = AXIS[fam] + (", drift_comp" if fam.startswith("drift") else "")
     out = ["### %s, %s (%s)" % (net, fam, files), "",
@@ -303,7 +306,8 @@ def claims(runs):
     return "\n".join(out) + "\n"
 
 
-COLORS = {"none": "#d62728", "retrain": "#1f77b4", "hwa": "#ff7f0e", "both": "#2ca02c", "progressive": "#9467bd"}
+COLORS = {"none": "#d62728", "retrain": "#1f77b4", "hwa": "#ff7f0e", "both": "#2ca02c", "hwa matched": "#8c564b",
+          "both matched": "#17becf", "progressive": "#9467bd"}
 
 
 def figures(runs, outdir):
