@@ -69,6 +69,17 @@ static float *run(nvm_compute *cx, const shape *s, const operands *o, float beta
     return C;
 }
 
+/* op(A)(i, k) and op(B)(k, j) of the operands. */
+static float op_a(const shape *s, const operands *o, int i, int k)
+{
+    return s->ta ? o->A[(size_t)k * o->lda + i] : o->A[(size_t)i * o->lda + k];
+}
+
+static float op_b(const shape *s, const operands *o, int k, int j)
+{
+    return s->tb ? o->B[(size_t)j * o->ldb + k] : o->B[(size_t)k * o->ldb + j];
+}
+
 /* Allowed error per element: 1e-5·(K+1)·(|beta·c| + Σ_k |a·b|), so the bound follows the magnitudes summed. */
 static double *tolerances(const shape *s, const operands *o, float beta)
 {
@@ -77,11 +88,8 @@ static double *tolerances(const shape *s, const operands *o, float beta)
         for (int j = 0; j < s->N; j++) {
             size_t at = (size_t)i * o->ldc + j;
             double mag = beta == 0.0f ? 0.0 : fabs(o->C0[at]);
-            for (int k = 0; k < s->K; k++) {
-                float a = s->ta ? o->A[(size_t)k * o->lda + i] : o->A[(size_t)i * o->lda + k];
-                float b = s->tb ? o->B[(size_t)j * o->ldb + k] : o->B[(size_t)k * o->ldb + j];
-                mag += fabs((double)a * b);
-            }
+            for (int k = 0; k < s->K; k++)
+                mag += fabs((double)op_a(s, o, i, k) * op_b(s, o, k, j));
             T[at] = 1e-5 * (s->K + 1) * mag;
         }
     return T;
@@ -114,11 +122,8 @@ static float *run_fma_chain(const shape *s, const operands *o, float beta)
     for (int i = 0; i < s->M; i++)
         for (int j = 0; j < s->N; j++) {
             float acc = beta == 0.0f ? 0.0f : C[(size_t)i * o->ldc + j];
-            for (int k = 0; k < s->K; k++) {
-                float a = s->ta ? o->A[(size_t)k * o->lda + i] : o->A[(size_t)i * o->lda + k];
-                float b = s->tb ? o->B[(size_t)j * o->ldb + k] : o->B[(size_t)k * o->ldb + j];
-                acc = fmaf(a, b, acc);
-            }
+            for (int k = 0; k < s->K; k++)
+                acc = fmaf(op_a(s, o, i, k), op_b(s, o, k, j), acc);
             C[(size_t)i * o->ldc + j] = acc;
         }
     return C;
@@ -148,10 +153,7 @@ static void test_shape(const shape *s)
         for (int isa = NVM_ISA_GENERIC; isa <= (int)nvm_isa_detect(); isa++) {
             float *C = run(cxs[isa][0], s, &o, beta);
             CHECK(close_to_ref(s, &o, beta, C, R, T));
-            if (isa == NVM_ISA_GENERIC)
-                CHECK(same_bits(C, R, o.nc));
-            if (isa != NVM_ISA_GENERIC)
-                CHECK(same_bits(C, F, o.nc));
+            CHECK(same_bits(C, isa == NVM_ISA_GENERIC ? R : F, o.nc));
             for (int p = 1; p < NPOOLS; p++) {
                 float *Cp = run(cxs[isa][p], s, &o, beta);
                 CHECK(same_bits(C, Cp, o.nc));

@@ -122,13 +122,11 @@ void nvm_progress_start(nvm_progress *p, nvm_progress_mode mode, const char *lab
 {
     p->mode = mode;
     p->t0 = nvm_now();
-    p->last = p->t0;
+    p->last = mode == NVM_PROGRESS_TTY ? 0 : p->t0;   /* a terminal gets its line at once */
     p->total = total;
     snprintf(p->label, sizeof p->label, "%s", label);
-    if (mode == NVM_PROGRESS_TTY) {
-        p->last = 0;
+    if (mode == NVM_PROGRESS_TTY)
         nvm_progress_update(p, 0);
-    }
 }
 
 void nvm_progress_update(nvm_progress *p, long done)

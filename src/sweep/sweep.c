@@ -222,23 +222,19 @@ typedef struct {
     const char *net;
     int nfe, base;
     nvm_progress_mode progress;
-    double t0, last;   /* LOG: when training started, and the last line */
+    nvm_progress log;   /* LOG: the epochs as progress lines, the loss in the label */
 } train_note;
 
 static void on_epoch(void *ctx, int epoch, int epochs, double loss)
 {
     train_note *t = ctx;
-    const double now = nvm_now();
-    if (t->progress == NVM_PROGRESS_TTY)
+    if (t->progress == NVM_PROGRESS_TTY) {
         fprintf(stderr, "\r\033[Ktraining %s n_fe=%d base %d: epoch %d/%d, loss %.4f", t->net, t->nfe,
                 t->base, epoch, epochs, loss);
-    else if (t->progress == NVM_PROGRESS_LOG && epoch < epochs && now - t->last >= NVM_PROGRESS_LOG_SECONDS) {
-        char el[32], eta[32];
-        nvm_format_duration(now - t->t0, el);
-        nvm_format_duration((now - t->t0) * (epochs - epoch) / epoch, eta);
-        fprintf(stderr, "training %s n_fe=%d base %d: epoch %d/%d, loss %.4f  elapsed %s  ETA %s\n", t->net, t->nfe,
-                t->base, epoch, epochs, loss, el, eta);
-        t->last = now;
+    } else if (t->progress == NVM_PROGRESS_LOG) {
+        snprintf(t->log.label, sizeof t->log.label, "training %s n_fe=%d base %d (loss %.4f): epoch", t->net,
+                 t->nfe, t->base, loss);
+        nvm_progress_update(&t->log, epoch);
     }
 }
 
@@ -355,7 +351,9 @@ static int make_base(const nvm_sweep_cfg *cfg, const nvm_arch *a, float *params,
     }
     nvm_stream init = nvm_stream_make(cfg->seed, NVM_RNG_INIT, (uint32_t)base, (uint32_t)nfe);
     nvm_arch_init_with(a, params, &init, cfg->train.recipe.init);
-    train_note note = {cfg->net, nfe, base, cfg->progress, nvm_now(), nvm_now()};
+    train_note note = {.net = cfg->net, .nfe = nfe, .base = base, .progress = cfg->progress};
+    nvm_progress_start(&note.log, cfg->progress == NVM_PROGRESS_LOG ? NVM_PROGRESS_LOG : NVM_PROGRESS_OFF, "",
+                       cfg->train.epochs);
     nvm_train_opts o = cfg->train;   /* train noise of this base network: keyed by (seed, base, mini-batch) */
     o.noise_seed = cfg->seed;
     o.noise_base = (uint32_t)base;
