@@ -3,9 +3,11 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
 # IEEE semantics everywhere (no -ffast-math, no FMA contraction): results are reproducible bit for bit.
-# SIMD is enabled per function (target attributes) in src/nn/gemm*.c, chosen at run time.
+# SIMD is enabled per function (target attributes) in src/nn/ and src/device/, chosen at run time.
+# -fno-math-errno: sqrt never sets errno, so it stays one correctly rounded instruction that loops can
+# vectorise (the same value: IEEE sqrt is exact to the last bit).
 CFLAGS  ?= -O3 -g
-CFLAGS  += -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -ffp-contract=off -Iinclude -pthread
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -ffp-contract=off -fno-math-errno -Iinclude -pthread
 LDLIBS  += -lm -pthread
 
 SRCS     := $(sort $(shell find src -name '*.c'))

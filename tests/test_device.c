@@ -462,7 +462,7 @@ static void converters(void)
         const int levels = 1 << bits;
         for (int sgn = 0; sgn <= 1; sgn++) {
             const double lo = sgn ? -1.0 : 0.0, step = (1.0 - lo) / (levels - 1);
-            nvm_dac_quantize(x, q, N, bits, 1.0f, sgn);
+            nvm_dac_quantize(NVM_ISA_GENERIC, x, q, N, bits, 1.0f, sgn);
             int on_level = 1, near = 1, clipped = 1, hit[256] = {0}, distinct = 0;
             for (int i = 0; i < N; i++) {
                 double k = (q[i] - lo) / step;
@@ -482,17 +482,17 @@ static void converters(void)
         }
         /* unsigned ranges hold 0 exactly; signed ones do not (2^B symmetric levels) */
         float zero = 0, out;
-        nvm_dac_quantize(&zero, &out, 1, bits, 1.0f, 0);
+        nvm_dac_quantize(NVM_ISA_GENERIC, &zero, &out, 1, bits, 1.0f, 0);
         CHECK(out == 0);
-        nvm_dac_quantize(&zero, &out, 1, bits, 1.0f, 1);
+        nvm_dac_quantize(NVM_ISA_GENERIC, &zero, &out, 1, bits, 1.0f, 1);
         CHECK(fabs(fabs(out) - 1.0 / ((1 << bits) - 1)) < 1e-6);
     }
     /* ADC: ±y_max, in place */
     float y[5] = {-9, -0.26f, 0.0f, 0.26f, 9};
-    nvm_adc_quantize(y, 5, 2, 3.0f);   /* levels -3, -1, 1, 3 */
+    nvm_adc_quantize(NVM_ISA_GENERIC, y, 5, 2, 3.0f);   /* levels -3, -1, 1, 3 */
     CHECK(y[0] == -3 && y[1] == -1 && y[3] == 1 && y[4] == 3 && fabs(y[2]) == 1);
     float none[3] = {1, 2, 3};
-    nvm_dac_quantize(none, none, 3, 4, 0.0f, 0);
+    nvm_dac_quantize(NVM_ISA_GENERIC, none, none, 3, 4, 0.0f, 0);
     CHECK(none[0] == 0 && none[2] == 0);
 
     /* In the forward pass: a signed DAC on a 'same' convolution quantises before im2col (the padding
@@ -523,7 +523,7 @@ static void converters(void)
     nvm_forward_an(&a, p, &w, xs, 0, 1, 4, cx, &an, 0);
     float *ya = nvm_alloc_floats(4 * 144);
     memcpy(ya, w.act[1], 4 * 144 * sizeof(float));
-    nvm_dac_quantize(xs, xq, 4 * 72, 3, cal.x_max[0], 1);
+    nvm_dac_quantize(NVM_ISA_GENERIC, xs, xq, 4 * 72, 3, cal.x_max[0], 1);
     nvm_forward(&a, p, &w, xq, 0, 1, 4, cx);
     CHECK(memcmp(ya, w.act[1], 4 * 144 * sizeof(float)) == 0);
     /* ADC on the last layer (no activation): every output on a level of ±y_max */
@@ -744,7 +744,7 @@ static void fast_normals(void)
     enum { N = 1 << 21 };
     float *z = nvm_alloc_floats(N), *z2 = nvm_alloc_floats(N);
     nvm_stream s = nvm_stream_make(17, NVM_RNG_READ, 3, 5 << 8);
-    nvm_read_normals(&s, 1000, z, N);
+    nvm_read_normals(NVM_ISA_GENERIC, &s, 1000, z, N);
     acc m1 = {0}, m2 = {0}, m4 = {0}, t3 = {0};
     double worst = 0, zmax = 0;
     for (int i = 0; i < N; i++) {
@@ -770,16 +770,91 @@ static void fast_normals(void)
     CHECK_MEAN(t3, 2 * Phi(-3.0));
     /* in pieces of 4k values, and from a later block */
     for (int i = 0; i < 1000; i += 100)
-        nvm_read_normals(&s, 1000 + (uint64_t)i / 4, z2 + i, 100);
+        nvm_read_normals(NVM_ISA_GENERIC, &s, 1000 + (uint64_t)i / 4, z2 + i, 100);
     CHECK(memcmp(z, z2, 1000 * sizeof(float)) == 0);
-    nvm_read_normals(&s, 1000 + 4096 / 4, z2, 999);
+    nvm_read_normals(NVM_ISA_GENERIC, &s, 1000 + 4096 / 4, z2, 999);
     CHECK(memcmp(z + 4096, z2, 999 * sizeof(float)) == 0);
     free(z);
     free(z2);
 }
 
+/* The vectorised kernels against plain references, on every instruction set this machine has:
+ * the quantiser against clip + nearbyint (ties and NaN included), the read noise against a row norm
+ * summed in order and one normal per output, on shapes whose rows and chunks end off the vector
+ * widths. Each must give the reference's bits. */
+static float level_ref(double x, double lo, double hi, double step)
+{
+    x = x < lo ? lo : x > hi ? hi : x;
+    return (float)(lo + step * nearbyint((x - lo) / step));
+}
+
+static void kernels_match_references(void)
+{
+    enum { N = 5003 };
+    static float x[N], q[N], ref[N];
+    nvm_stream s = nvm_stream_make(5, NVM_RNG_READ, 2, 9);
+    nvm_read_normals(NVM_ISA_GENERIC, &s, 0, x, N);
+    for (int i = 0; i < N; i++)
+        x[i] *= 0.7f;
+    for (int bits = 1; bits <= 8; bits++) {   /* exact ties: every half level of [0, 1] */
+        for (int i = 0; i < 600; i++)
+            x[i] = (float)((i - 50) * 0.5 / ((1 << bits) - 1));
+        x[600] = NAN;
+        for (int sgn = 0; sgn <= 1; sgn++) {
+            const double hi = 1.0, lo = sgn ? -1.0 : 0.0, step = (hi - lo) / ((1 << bits) - 1);
+            for (int i = 0; i < N; i++)
+                ref[i] = level_ref(x[i], lo, hi, step);
+            for (int isa = NVM_ISA_GENERIC; isa <= (int)nvm_isa_detect(); isa++) {
+                nvm_dac_quantize((nvm_isa)isa, x, q, N, bits, 1.0f, sgn);
+                CHECK(isnan(q[600]));
+                q[600] = ref[600] = 0;
+                CHECK(memcmp(q, ref, sizeof q) == 0);
+            }
+        }
+    }
+    /* normals: every isa the same bits, in any pieces */
+    enum { Z = 1 << 16 };
+    float *z0 = nvm_alloc_floats(Z), *z1 = nvm_alloc_floats(Z);
+    nvm_read_normals(NVM_ISA_GENERIC, &s, 77, z0, Z);
+    for (int isa = NVM_ISA_AVX2; isa <= (int)nvm_isa_detect(); isa++) {
+        nvm_read_normals((nvm_isa)isa, &s, 77, z1, Z);
+        CHECK(memcmp(z0, z1, Z * sizeof(float)) == 0);
+    }
+    /* read noise: B samples of P reads of K inputs, N outputs (conv-like; P·N = 333 spans chunks) */
+    enum { B = 3, P = 37, K = 29, NO = 9 };
+    float *rows = nvm_alloc_floats(B * P * K), *y = nvm_alloc_floats(B * P * NO), *yr = nvm_alloc_floats(B * P * NO),
+          *rstd = nvm_alloc_floats(B * P), zz[B * P * NO];
+    nvm_read_normals(NVM_ISA_GENERIC, &s, 5000, rows, B * P * K);
+    for (int bias = 0; bias <= 1; bias++)
+        for (int isa = NVM_ISA_GENERIC; isa <= (int)nvm_isa_detect(); isa++) {
+            for (int i = 0; i < B * P * NO; i++)
+                y[i] = yr[i] = 0.25f * (float)(i % 7);
+            nvm_read_noise_add((nvm_isa)isa, y, rows, B, P, K, NO, bias, 0.03f, &s, 3, 1000, rstd);
+            for (int b = 0; b < B; b++) {   /* the header's counter: [layer 4 | sample 32 | output/4 26] */
+                const uint64_t blk = ((uint64_t)3 << 58) | ((uint64_t)(1000 + b) << 26);
+                nvm_read_normals(NVM_ISA_GENERIC, &s, blk, zz, P * NO);
+                for (int p = 0; p < P; p++) {
+                    double qq = bias;
+                    for (int k = 0; k < K; k++)
+                        qq += (double)rows[((size_t)b * P + p) * K + k] * rows[((size_t)b * P + p) * K + k];
+                    const float sd = (float)(0.03f * sqrt(qq));
+                    for (int j = 0; j < NO; j++)
+                        yr[((size_t)b * P + p) * NO + j] += sd * zz[p * NO + j];
+                }
+            }
+            CHECK(memcmp(y, yr, B * P * NO * sizeof(float)) == 0);
+        }
+    free(z0);
+    free(z1);
+    free(rows);
+    free(y);
+    free(yr);
+    free(rstd);
+}
+
 int main(void)
 {
+    kernels_match_references();
     fast_normals();
     pcm_statistics();
     faults();

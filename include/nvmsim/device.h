@@ -192,13 +192,14 @@ void nvm_device_realise_part(const nvm_arch *a, const float *clean, float *out, 
 
 /* out[n] = x[n] clipped to [0, x_max] (or [-x_max, x_max] when is_signed) and rounded to the nearest
  * of 2^bits evenly spaced levels spanning that range (x_max ≤ 0: all 0). out may be x. Unsigned
- * ranges include 0 exactly; signed ones have no level at 0 (2^bits levels, symmetric). */
-void nvm_dac_quantize(const float *x, float *out, size_t n, int bits, float x_max, int is_signed);
+ * ranges include 0 exactly; signed ones have no level at 0 (2^bits levels, symmetric). Vectorised for
+ * isa; every isa gives the same bits. */
+void nvm_dac_quantize(nvm_isa isa, const float *x, float *out, size_t n, int bits, float x_max, int is_signed);
 /* 1 if any of the converter settings adcs[n_adc], dacs[n_dac] (bits, 0 = ideal) is a real converter: then
  * their ranges must be calibrated (nvm_device_calibrate). */
 int nvm_device_any_converter(const int *adcs, int n_adc, const int *dacs, int n_dac);
 /* y[n] clipped to ±y_max and rounded to the nearest of 2^bits levels spanning it, in place. */
-void nvm_adc_quantize(float *y, size_t n, int bits, float y_max);
+void nvm_adc_quantize(nvm_isa isa, float *y, size_t n, int bits, float y_max);
 
 /* Converter ranges of every dense/conv layer, measured on the CLEAN network. */
 typedef struct {
@@ -220,12 +221,12 @@ void nvm_device_calibrate(const nvm_arch *a, const float *clean, const float *x,
  * norm of its read's row (with a 1 more when bias_row), ξ the normal o of the blocks of s that start at
  * a counter of (layer, sample0 + b). Layer < 16, sample < 2^32, o < 2^28 (nvm_arch's cap). rstd[B·P]
  * is scratch. */
-void nvm_read_noise_add(float *y, const float *rows, int B, int P, int K, int N, int bias_row,
+void nvm_read_noise_add(nvm_isa isa, float *y, const float *rows, int B, int P, int K, int N, int bias_row,
                         float std, const nvm_stream *s, int layer, uint64_t sample0, float *rstd);
 /* z[0..n) = standard normals, four per Philox block of s starting at counter `block` (z[4k..4k+3]
  * from block + k): Φ⁻¹ of 23-bit uniforms, |z| ≤ 5.3, Φ(z) within 1e-5 relative of its uniform's tail
- * probability. Fast (vectorised), for read noise. */
-void nvm_read_normals(const nvm_stream *s, uint64_t block, float *z, int n);
+ * probability. Fast (vectorised for isa; every isa gives the same bits), for read noise. */
+void nvm_read_normals(nvm_isa isa, const nvm_stream *s, uint64_t block, float *z, int n);
 
 /* ---- global drift compensation (drift_comp.c) ---- */
 

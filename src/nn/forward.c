@@ -138,7 +138,7 @@ static void analog_layer(const nvm_layer *L, int l, const nvm_analog *an, const 
     const nvm_analog_layer *d = &an->layer[l];
     const int scaled = d->out_scale != 0 && d->out_scale != 1;
     if (d->dac_bits) {   /* before im2col, so a convolution's zero padding stays exactly 0 */
-        nvm_dac_quantize(in, w->qin, (size_t)B * L->n_in, d->dac_bits, d->dac_max, d->dac_signed);
+        nvm_dac_quantize(nvm_compute_isa(cx), in, w->qin, (size_t)B * L->n_in, d->dac_bits, d->dac_max, d->dac_signed);
         in = w->qin;
     }
     const float *rows = in;   /* one row per array read: R reads of K inputs, N outputs each */
@@ -157,12 +157,12 @@ static void analog_layer(const nvm_layer *L, int l, const nvm_analog *an, const 
     if (d->read_std > 0) {
         nvm_stream s = an->read;
         s.sub |= an->pass & 0xFFu;
-        nvm_read_noise_add(out, rows, B, P, K, N, d->bias_on_array, d->read_std, &s, l, sample0,
+        nvm_read_noise_add(nvm_compute_isa(cx), out, rows, B, P, K, N, d->bias_on_array, d->read_std, &s, l, sample0,
                            w->rstd);
     }
     const size_t n = (size_t)R * N;
     if (d->adc_bits)
-        nvm_adc_quantize(out, n, d->adc_bits, d->adc_max);
+        nvm_adc_quantize(nvm_compute_isa(cx), out, n, d->adc_bits, d->adc_max);
     if (scaled)
         for (size_t i = 0; i < n; i++)
             out[i] *= d->out_scale;

@@ -85,6 +85,7 @@ typedef struct {
     nvm_device d;                    /* pcm, faults: the chip condition, realised by the device library */
     nvm_chip chip;
     double scales[NVM_MAX_LAYERS];
+    nvm_isa isa;                     /* for nvm_read_normals (any gives the same bits) */
 } noise_job;
 
 /* out[lo, hi) under gauss:A; lo is a multiple of 4, so normal i is lane i % 4 of block i / 4 whatever
@@ -97,7 +98,7 @@ static void gauss_part(const noise_job *j, size_t lo, size_t hi)
     memcpy(j->out + lo, j->clean + lo, (hi - lo) * sizeof(float));
     for (size_t i0 = lo; i0 < hi; i0 += ZBUF) {
         const size_t i1 = hi - i0 < ZBUF ? hi : i0 + ZBUF;
-        nvm_read_normals(&j->gauss, i0 / 4, z, (int)(i1 - i0));
+        nvm_read_normals(j->isa, &j->gauss, i0 / 4, z, (int)(i1 - i0));
         for (int t = 0; t < a->n_tensors; t++) {
             const nvm_tensor *T = &a->tensors[t];
             if (T->offset >= a->fe_params || (T->is_bias && !j->n->biases))
@@ -129,7 +130,7 @@ void nvm_train_noise_apply(const nvm_arch *a, const float *clean, float *out, co
         memcpy(out, clean, fe * sizeof(float));
         return;
     }
-    noise_job j = {.a = a, .clean = clean, .out = out, .n = n};
+    noise_job j = {.a = a, .clean = clean, .out = out, .n = n, .isa = cx ? nvm_compute_isa(cx) : NVM_ISA_GENERIC};
     j.chip = (nvm_chip){seed, base, step, n->biases, 1};
     j.gauss = nvm_chip_stream(&j.chip, NVM_RNG_DEGRADE, step);
     nvm_device_defaults(&j.d);   /* the feature extractor analog, t = 0, the default stuck-on share */
